@@ -1,0 +1,64 @@
+"""Text-angle classification: decide whether a line crop is upside down (0 / 180 degrees) and turn it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .config import ClsConfig
+from .crop import resize_normalize_pad
+from .engine import OnnxModel, check_input_rank
+from .errors import ModelLoadError
+
+
+@dataclass(frozen=True)
+class AngleLabel:
+    """The classifier's label for one crop ("0" or "180"), its probability, and whether the crop was turned."""
+
+    label: str
+    score: float
+    rotated: bool
+
+
+def apply_angle(crop: np.ndarray, label: str, score: float, thresh: float) -> tuple[np.ndarray, bool]:
+    """Turn a crop by 180 degrees when the classifier says "180" with probability above thresh."""
+    if "180" in label and score > thresh:
+        return cv2.rotate(crop, cv2.ROTATE_180), True
+    return crop, False
+
+
+class TextClassifier:
+    """Angle classifier on an onnxruntime session; batches sorted by aspect ratio."""
+
+    def __init__(self, model: OnnxModel, config: ClsConfig) -> None:
+        check_input_rank(model)
+        out = model.output_shape
+        if len(out) != 2 or (isinstance(out[1], int) and out[1] != len(config.labels)):
+            raise ModelLoadError(
+                f"cls model {model.path} outputs shape {out}, not (batch, {len(config.labels)}) angle scores: "
+                "is it the text-angle classifier? (pass detectors with --det-model, recognisers with --rec-model)"
+            )
+        self.model = model
+        self.config = config
+
+    def __call__(self, crops: list[np.ndarray]) -> tuple[list[np.ndarray], list[AngleLabel], float]:
+        """Classify BGR uint8 crops; returns (crops, turned where needed; labels; seconds in onnxruntime)."""
+        _, height, width = self.config.image_shape
+        out_crops = list(crops)
+        labels: list[AngleLabel | None] = [None] * len(crops)
+        order = np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))
+        seconds = 0.0
+        size = max(1, int(self.config.batch_size))
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            batch = np.stack([resize_normalize_pad(crops[i], height, width) for i in idx])
+            probs, spent = self.model.run(batch)
+            seconds += spent
+            for i, row in zip(idx, probs):
+                best = int(np.argmax(row))
+                label, score = self.config.labels[best], float(row[best])
+                out_crops[i], rotated = apply_angle(crops[i], label, score, self.config.thresh)
+                labels[i] = AngleLabel(label=label, score=score, rotated=rotated)
+        return out_crops, [l for l in labels if l is not None], seconds

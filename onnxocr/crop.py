@@ -1,0 +1,43 @@
+"""Line images: cut a detected quad out of the page, and size a line image for the cls / rec networks."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+
+def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Perspective-warp quad (4x2, TL/TR/BR/BL) out of a BGR image; crops with h/w >= 1.5 are turned upright.
+
+    Cubic interpolation, replicated border. Degenerate quads give at least a 1x1 crop.
+    """
+    pts = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+    width = int(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
+    height = int(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+    width, height = max(width, 1), max(height, 1)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, target)
+    if not np.all(np.isfinite(matrix)):
+        x0, y0 = np.clip(np.floor(pts.min(axis=0)).astype(int), 0, None)
+        crop = image[y0 : y0 + height, x0 : x0 + width]
+        return crop if crop.size else np.full((1, 1, 3), 255, dtype=np.uint8)
+    crop = cv2.warpPerspective(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if crop.shape[0] / crop.shape[1] >= 1.5:
+        crop = np.rot90(crop)
+    return crop
+
+
+def fitted_width(height: int, width: int, target_height: int, max_width: int) -> int:
+    """Width of a crop scaled to target_height keeping its aspect ratio, capped at max_width."""
+    return min(max_width, int(math.ceil(target_height * width / float(height))))
+
+
+def resize_normalize_pad(crop: np.ndarray, target_height: int, target_width: int) -> np.ndarray:
+    """BGR uint8 crop -> float32 (3, target_height, target_width) in [-1, 1], left-aligned, zero-padded right."""
+    resized_w = max(fitted_width(crop.shape[0], crop.shape[1], target_height, target_width), 1)
+    resized = cv2.resize(crop, (resized_w, target_height)).astype(np.float32)
+    out = np.zeros((3, target_height, target_width), dtype=np.float32)
+    out[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    return out

@@ -1,0 +1,109 @@
+"""Word gaps from the CTC alignment: put back spaces the model did not emit, and give each word a box.
+
+A space is inserted between two consecutive characters when the crop has a run of ink-free columns between
+their CTC timesteps at least `gap_ratio` x line height wide. Pure functions of numpy arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from .recognition import RecognizedText, Word
+
+
+def ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Bool per crop column: True where the column holds ink (Otsu-separated minority pixels, either polarity)."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if gray.size == 0 or int(gray.max()) == int(gray.min()):
+        return np.zeros(gray.shape[1] if gray.ndim == 2 else 0, dtype=bool)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary == 0 if binary.mean() > 0.5 else binary == 1  # ink is the minority class
+    # ignore specks: a column counts as ink when at least 2 pixels (or 4% of the height) are ink
+    need = max(2, int(round(0.04 * gray.shape[0])))
+    return ink.sum(axis=0) >= need
+
+
+def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
+    """(start, length) of the longest run of True values; (0, 0) when none."""
+    best_start, best_len, start = 0, 0, None
+    for i, value in enumerate(np.append(blank, False)):
+        if value and start is None:
+            start = i
+        elif not value and start is not None:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = None
+    return best_start, best_len
+
+
+def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> RecognizedText:
+    """Insert spaces at wide ink gaps between CTC characters and fill in `words` (x extents in crop pixels).
+
+    A gap becomes a space when its ink-free run is at least gap_ratio x crop height and twice the line's median
+    gap, and the two characters' timesteps are at least 1.5x the line's median step apart (so the wide side
+    bearings of narrow letters in letter-spaced fonts do not split words). Right-to-left output and results
+    without alignment are returned unchanged.
+    """
+    if not rec.tokens or rec.right_to_left or rec.timesteps == 0 or rec.content_width == 0:
+        return rec
+    crop_h, crop_w = crop.shape[:2]
+    px_per_step = rec.input_width / rec.timesteps * crop_w / rec.content_width  # crop pixels per timestep
+    centers = [(p + 0.5) * px_per_step for p in rec.positions]
+    ink = ink_columns(crop)
+    gaps: dict[int, tuple[int, int]] = {}  # token index -> (x, length) of the widest blank run before it
+    for i in range(1, len(rec.tokens)):
+        if rec.tokens[i] == " " or rec.tokens[i - 1] == " ":
+            continue
+        lo, hi = int(np.ceil(centers[i - 1])), int(np.floor(centers[i]))
+        if hi > lo:
+            start, length = _longest_blank_run(~ink[lo:hi])
+            gaps[i] = (lo + start, length)
+    lengths = [length for _, length in gaps.values()]
+    threshold = max(gap_ratio * crop_h, 2.0 * float(np.median(lengths))) if lengths else float("inf")
+    steps = np.diff(rec.positions)
+    min_step = 1.5 * float(np.median(steps)) if len(steps) else 0.0
+    pieces: list[str] = []
+    words: list[Word] = []
+    current, current_x0 = "", max(0.0, centers[0] - px_per_step)
+
+    def close_word(x1: float, next_x0: float) -> None:
+        nonlocal current, current_x0
+        if current:
+            words.append(Word(current, current_x0, x1))
+        current, current_x0 = "", next_x0
+
+    for i, token in enumerate(rec.tokens):
+        if token == " ":
+            close_word(centers[i], centers[i])
+            pieces.append(token)
+            continue
+        gap = gaps.get(i)
+        if gap is not None and gap[1] >= threshold and rec.positions[i] - rec.positions[i - 1] >= min_step:
+            close_word(float(gap[0]), float(gap[0] + gap[1]))
+            pieces.append(" ")
+        current += token
+        pieces.append(token)
+    close_word(min(float(crop_w), centers[-1] + px_per_step), 0.0)
+    return dataclasses.replace(rec, text="".join(pieces), words=tuple(words))
+
+
+def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray) -> list[np.ndarray]:
+    """Map each word's crop x extent back onto the line's quad (TL, TR, BR, BL) by linear interpolation."""
+    quad = np.asarray(line_box, dtype=np.float32).reshape(4, 2)
+    tl, tr, br, bl = quad
+    crop_w = max(crop.shape[1], 1)
+    vertical = np.linalg.norm(tl - bl) >= 1.5 * max(np.linalg.norm(tl - tr), 1e-6)
+    out = []
+    for word in rec.words:
+        f0, f1 = np.clip([word.x0 / crop_w, word.x1 / crop_w], 0.0, 1.0)
+        if vertical:  # crop was turned 90 degrees counter-clockwise: its x runs from the bottom edge up
+            start_a, end_a, start_b, end_b = bl, tl, br, tr
+        else:
+            start_a, end_a, start_b, end_b = tl, tr, bl, br
+        a0, a1 = start_a + f0 * (end_a - start_a), start_a + f1 * (end_a - start_a)
+        b0, b1 = start_b + f0 * (end_b - start_b), start_b + f1 * (end_b - start_b)
+        out.append(np.array([a0, a1, b1, b0], dtype=np.float32))
+    return out
