@@ -79,7 +79,8 @@ def select_models(catalog: Catalog, names: list[str], lang: str | None, version:
     return list(dict.fromkeys(selected))
 
 
-def print_summary(outcomes: list[Outcome], stream=sys.stdout) -> None:
+def print_summary(outcomes: list[Outcome], stream=None) -> None:
+    stream = stream or sys.stdout
     width = max([len(o.name) for o in outcomes] + [5])
     print(f"\n{'model':<{width}}  {'status':<15}  detail", file=stream)
     print(f"{'-' * width}  {'-' * 15}  {'-' * 40}", file=stream)

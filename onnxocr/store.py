@@ -100,6 +100,7 @@ class ModelStore:
                 out.flush()
                 os.fsync(out.fileno())
             digest = sha256_file(tmp)
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; models are shared read-only data
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

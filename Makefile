@@ -1,0 +1,46 @@
+# onnxocr developer tasks. `make setup` = install + convert the default models + OCR the sample page.
+PYTHON ?= python3
+VENV := .venv
+CONVERT_VENV := .venv-convert
+BIN := $(VENV)/bin
+CONVERT_BIN := $(CONVERT_VENV)/bin
+MODELS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean
+
+setup: install convert sample
+
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install-convert: $(CONVERT_VENV)/.installed
+$(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(CONVERT_VENV)
+	$(CONVERT_BIN)/python -m pip install -q --upgrade pip
+	$(CONVERT_BIN)/python -m pip install -q -r convert/requirements.txt -e ".[test]"
+	touch $@
+
+# make convert                       the default set (PP-OCRv4 det/rec + mobile v2.0 cls)
+# make convert MODELS="a b"          named catalog models;   FORCE=1 re-converts
+convert: install-convert
+	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert
+
+sample: install
+	$(BIN)/onnxocr docs/sample.png
+
+# Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
+test: install convert test-runtime test-convert
+
+test-runtime: install
+	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
+
+test-convert: install-convert
+	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist

