@@ -13,6 +13,16 @@ import numpy as np
 
 from .recognition import RecognizedText, Word
 
+NARROW_GLYPHS = frozenset("Iijl1|!")
+NARROW_ALLOWANCE = 0.25  # extra gap, x line height, per narrow neighbour in letter-spaced (monospace-like) lines
+LETTER_SPACED = 0.15  # a line whose median gap between characters is >= this x height is letter-spaced
+MEDIAN_GAP_FACTOR = 2.2
+
+
+def spaced_script(token: str) -> bool:
+    """True for characters of scripts that separate words with spaces (not CJK, kana, hangul, fullwidth forms)."""
+    return bool(token) and all(ord(c) < 0x2E80 or 0xA000 <= ord(c) < 0xAC00 for c in token)
+
 
 def ink_columns(crop: np.ndarray) -> np.ndarray:
     """Bool per crop column: True where the column holds ink (Otsu-separated minority pixels, either polarity)."""
@@ -42,10 +52,10 @@ def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
 def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> RecognizedText:
     """Insert spaces at wide ink gaps between CTC characters and fill in `words` (x extents in crop pixels).
 
-    A gap becomes a space when its ink-free run is at least gap_ratio x crop height and twice the line's median
-    gap, and the two characters' timesteps are at least 1.5x the line's median step apart (so the wide side
-    bearings of narrow letters in letter-spaced fonts do not split words). Right-to-left output and results
-    without alignment are returned unchanged.
+    A gap between two characters of space-separated scripts becomes a space when its ink-free run is at least
+    gap_ratio x crop height and MEDIAN_GAP_FACTOR x the line's median gap; in letter-spaced lines each narrow
+    neighbour (I, l, 1, ...) raises the bar by NARROW_ALLOWANCE x height, since monospaced fonts pad narrow glyphs
+    with wide blank bearings. Right-to-left output and results without alignment are returned unchanged.
     """
     if not rec.tokens or rec.right_to_left or rec.timesteps == 0 or rec.content_width == 0:
         return rec
@@ -55,16 +65,16 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> R
     ink = ink_columns(crop)
     gaps: dict[int, tuple[int, int]] = {}  # token index -> (x, length) of the widest blank run before it
     for i in range(1, len(rec.tokens)):
-        if rec.tokens[i] == " " or rec.tokens[i - 1] == " ":
+        if not (spaced_script(rec.tokens[i]) and spaced_script(rec.tokens[i - 1])) or " " in (rec.tokens[i], rec.tokens[i - 1]):
             continue
         lo, hi = int(np.ceil(centers[i - 1])), int(np.floor(centers[i]))
         if hi > lo:
             start, length = _longest_blank_run(~ink[lo:hi])
             gaps[i] = (lo + start, length)
     lengths = [length for _, length in gaps.values()]
-    threshold = max(gap_ratio * crop_h, 2.0 * float(np.median(lengths))) if lengths else float("inf")
-    steps = np.diff(rec.positions)
-    min_step = 1.5 * float(np.median(steps)) if len(steps) else 0.0
+    median = float(np.median(lengths)) if lengths else 0.0
+    threshold = max(gap_ratio * crop_h, MEDIAN_GAP_FACTOR * median) if lengths else float("inf")
+    allowance = NARROW_ALLOWANCE * crop_h if median >= LETTER_SPACED * crop_h else 0.0
     pieces: list[str] = []
     words: list[Word] = []
     current, current_x0 = "", max(0.0, centers[0] - px_per_step)
@@ -81,7 +91,8 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> R
             pieces.append(token)
             continue
         gap = gaps.get(i)
-        if gap is not None and gap[1] >= threshold and rec.positions[i] - rec.positions[i - 1] >= min_step:
+        narrow = (rec.tokens[i - 1] in NARROW_GLYPHS) + (token in NARROW_GLYPHS) if i else 0
+        if gap is not None and gap[1] >= threshold + narrow * allowance:
             close_word(float(gap[0]), float(gap[0] + gap[1]))
             pieces.append(" ")
         current += token
