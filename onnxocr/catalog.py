@@ -68,11 +68,6 @@ class ModelEntry:
     files: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[ModelSource, ...] = ()
 
-    @property
-    def convert_command(self) -> str:
-        """The command that produces this model's ONNX file in the store."""
-        return f'make convert MODELS="{self.name}"'
-
 
 @dataclass(frozen=True)
 class Catalog:

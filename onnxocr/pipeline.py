@@ -72,6 +72,7 @@ class OCR:
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
         need |= {task for task, path in explicit.items() if path is not None}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
+        self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
         self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
         engine = self.config.engine
         self.detector = TextDetector(self._load("det", engine), self.config.det) if "det" in self.models else None
@@ -91,14 +92,19 @@ class OCR:
         if name is None:
             raise ModelNotFoundError(f"language {self.lang!r} ({self.version}) has no {task} model in the catalog; pass --{task}-model PATH")
         entry = self.catalog.model(name)
-        if not self.store.model_path(name).is_file():
-            raise ModelNotFoundError(
-                f"{task} model {name} (for --lang {self.lang}, {self.version}) is not installed: expected "
-                f"{self.store.model_path(name)}; produce it with `{entry.convert_command}` "
-                f"(or set ONNXOCR_HOME to a store that has it, or pass --{task}-model PATH)"
-            )
         height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
         return ModelChoice(task=task, path=self.store.verify(name), name=name, declared_height=height)
+
+    def _check_installed(self, names: list[str]) -> None:
+        """One error naming every catalog model this language needs that the store lacks."""
+        missing = [n for n in names if not self.store.model_path(n).is_file()]
+        if missing:
+            listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
+            raise ModelNotFoundError(
+                f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.store.root}: produce "
+                f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
+                "(or set ONNXOCR_HOME to a store that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
+            )
 
     def _load(self, task: str, engine: Any) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)

@@ -14,6 +14,7 @@ from .engine import OnnxModel, check_input_rank
 from .errors import ModelLoadError
 
 _LTR_RUN = re.compile(r"[a-zA-Z0-9 :*./%+-]")
+MIN_INPUT_WIDTH = 16  # narrowest recogniser input in "width" batching (the network downsamples width by 4-8)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class TextRecognizer:
         return int(probs.shape[-1])
 
     def batch_width(self, crops: list[np.ndarray]) -> int:
-        """Input width for one batch: the widest aspect ratio (at least the configured width's), or the fixed width."""
+        """PaddleOCR's input width for one batch: the widest aspect ratio, at least image_width's, or the fixed width."""
         if self.fixed_width:
             return self.fixed_width
         max_ratio = self.config.image_width / self.height
@@ -137,16 +138,34 @@ class TextRecognizer:
             max_ratio = max(max_ratio, crop.shape[1] / float(crop.shape[0]))
         return int(self.height * max_ratio)
 
+    def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[np.ndarray, int]]:
+        """Group crops (sorted by aspect ratio) into (indices, input width) batches.
+
+        "paddle": PaddleOCR's batches of batch_size, padded to the widest crop and at least image_width.
+        "width": each crop near its own width; a batch grows while widths stay within bucket_slack of its first.
+        """
+        ratios = np.array([c.shape[1] / float(c.shape[0]) for c in crops])
+        order = np.argsort(ratios)
+        size = max(1, int(self.config.batch_size))
+        if self.fixed_width or self.config.batch_mode == "paddle":
+            groups = [order[s : s + size] for s in range(0, len(order), size)]
+            return [(g, self.batch_width([crops[i] for i in g])) for g in groups]
+        widths = np.maximum(np.ceil(self.height * ratios).astype(int), MIN_INPUT_WIDTH)
+        batches: list[tuple[np.ndarray, int]] = []
+        start = 0
+        for end in range(1, len(order) + 1):
+            if end == len(order) or end - start == size or widths[order[end]] > widths[order[start]] * (1 + self.config.bucket_slack):
+                group = order[start:end]
+                batches.append((group, int(widths[group].max())))
+                start = end
+        return batches
+
     def __call__(self, crops: list[np.ndarray]) -> tuple[list[RecognizedText], float]:
         """Recognise BGR uint8 line crops; returns results in input order and seconds spent in onnxruntime."""
         results: list[RecognizedText | None] = [None] * len(crops)
-        order = np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))
         seconds = 0.0
-        size = max(1, int(self.config.batch_size))
-        for start in range(0, len(order), size):
-            idx = order[start : start + size]
+        for idx, width in self.plan_batches(crops):
             group = [crops[i] for i in idx]
-            width = self.batch_width(group)
             batch = np.stack([resize_normalize_pad(c, self.height, width) for c in group])
             probs, spent = self.model.run(batch)
             seconds += spent
