@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -69,7 +70,7 @@ ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help
 
 @ocr_app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def run(
-    images: List[Path] = typer.Argument(..., help="Image files (JPEG, PNG, BMP, TIFF, WebP, GIF)."),
+    images: List[Path] = typer.Argument(..., readable=False, help="Image files (JPEG, PNG, BMP, TIFF, WebP, GIF, PNM)."),  # unreadable: reported per input
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
     version: Optional[str] = typer.Option(None, "--version", help="Model set: PP-OCRv4 or PP-OCRv2 [default: PP-OCRv4 where the language has it]."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
@@ -96,6 +97,7 @@ def run(
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images [default: {OCRConfig.max_image_pixels}]."),
 ) -> None:
     """OCR each IMAGE and print its text lines in reading order."""
+    from .image_io import describe, load_image
     from .pipeline import OCR
 
     try:
@@ -131,19 +133,30 @@ def run(
     to_stdout = output in (None, "-")
     for image in images:
         try:
-            result = ocr(image)
+            with warnings.catch_warnings(record=True) as notices:
+                warnings.simplefilter("always")
+                result = ocr(image)
         except OnnxOCRError as exc:
             failed += 1
             typer.echo(f"onnxocr: error: {exc}", err=True)
             continue
+        except Exception as exc:  # an input nobody foresaw must not cost the user the other inputs
+            failed += 1
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            typer.echo(f"onnxocr: error: {describe(image)}: unexpected {type(exc).__name__}: {reason}", err=True)
+            continue
+        for notice in notices:  # e.g. "page.tiff: TIFF has 3 pages; only page 1 was read"
+            typer.echo(f"onnxocr: warning: {(str(notice.message).splitlines() or [''])[0]}", err=True)
         results.append(result)
         if draw is not None:
             from .draw import draw_result
-            from .image_io import load_image
 
             target = draw / f"{image.stem}.png" if several else draw
             try:
-                _write_atomic(target, draw_result(load_image(image, ocr.config.max_image_pixels), result))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # already reported above
+                    picture = load_image(image, ocr.config.max_image_pixels)
+                _write_atomic(target, draw_result(picture, result))
             except (OSError, OnnxOCRError) as exc:
                 failed += 1
                 typer.echo(f"onnxocr: error: cannot write drawing {target}: {exc}", err=True)
@@ -155,7 +168,7 @@ def run(
         text = _format(results, fmt, several)
         if to_stdout:
             sys.stdout.write(text)
-        else:
+        elif results or not failed:  # every input failed: leave an existing output file as it was
             try:
                 _write_atomic(Path(output), text.encode("utf-8"))
             except OSError as exc:

@@ -64,6 +64,10 @@ class OnnxModel:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # The CPU arena and memory patterns keep every peak for each new input shape (detector pages and
+        # recogniser batches vary in size): RSS then creeps up for hours. Without them it stays flat, no slower.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         if engine.intra_op_threads:
             options.intra_op_num_threads = int(engine.intra_op_threads)
         if engine.inter_op_threads:
