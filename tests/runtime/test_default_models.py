@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FIXTURE_IMAGES, REPO, expected_rows, needs_shared, render_line, render_page
+from testlib import FIXTURE_IMAGES, REPO, expected_rows, needs_shared, render_line, render_page
 
 LINES = ["Order number 2024", "Total amount due", "Thank you"]
 
