@@ -42,5 +42,22 @@ test-runtime: install
 test-convert: install-convert
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
 
+# Benchmarks and evaluations (not part of `make test`): read ../shared/data in place.
+# make bench    onnxocr vs RapidOCR 1.4.4 (own venv); BENCH_ARGS="--systems onnxocr,rapidocr,paddleocr --pages 25 --runs 5"
+bench: install
+	$(BIN)/python -m bench.speed $(BENCH_ARGS)
+
+# make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
+eval: install
+	$(BIN)/python -m bench.eval $(EVAL_ARGS)
+
+# make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters
+parity: install
+	$(BIN)/python -m bench.parity $(PARITY_ARGS)
+
+# make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
 clean:
 	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist

@@ -24,7 +24,7 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$STAMP_VALUE" ]]; then
     "$VENV/bin/python" -m pip install --quiet --no-deps "paddleocr==2.7.3"
     "$VENV/bin/python" -m pip install --quiet \
         "paddlepaddle==3.3.1" "numpy<2" "opencv-python<4.11" "opencv-python-headless<4.11" "ml-dtypes<0.5" \
-        imgaug shapely scikit-image pyclipper lmdb rapidfuzz pyyaml attrdict fire requests
+        imgaug shapely scikit-image pyclipper lmdb rapidfuzz pyyaml attrdict fire requests tqdm
     "$VENV/bin/python" -c "import paddle, paddleocr; from paddleocr import PaddleOCR" >/dev/null
     echo "$STAMP_VALUE" > "$STAMP"
 else
