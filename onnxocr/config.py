@@ -47,7 +47,7 @@ class RecConfig:
     image_height: int | None = None
     image_width: int = 320
     batch_size: int = 6
-    batch_mode: Literal["paddle", "width"] = "paddle"  # paddle: pad to widest of batch and >= image_width
+    batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
     space_recovery: bool | None = None  # None: on for dictionaries with Latin letters
     space_gap_ratio: float = 0.12  # blank ink columns >= ratio x line height between characters make a space
