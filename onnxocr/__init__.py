@@ -10,6 +10,7 @@ from .errors import (
     OnnxOCRError,
     ProviderUnavailableError,
 )
+from .image_io import SUPPORTED_FORMATS, MultiPageWarning
 from .pipeline import OCR
 from .result import OCRResult, TextLine, WordBox
 
@@ -27,6 +28,8 @@ __all__ = [
     "WordBox",
     "OnnxOCRError",
     "ImageLoadError",
+    "MultiPageWarning",
+    "SUPPORTED_FORMATS",
     "ModelNotFoundError",
     "ModelLoadError",
     "DictionaryMismatchError",
