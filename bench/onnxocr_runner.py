@@ -15,21 +15,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from speed_protocol import measure  # noqa: E402
+from paddle_params import PADDLE_TO_ONNXOCR  # noqa: E402
+from speed_protocol import installed_versions, measure  # noqa: E402
 
-PADDLE_TO_ONNXOCR = {
-    "det_limit_side_len": "det_limit_side_len",
-    "det_limit_type": "det_limit_type",
-    "det_db_thresh": "det_thresh",
-    "det_db_box_thresh": "det_box_thresh",
-    "det_db_unclip_ratio": "det_unclip_ratio",
-    "det_db_score_mode": "det_score_mode",
-    "use_dilation": "det_use_dilation",
-    "rec_batch_num": "rec_batch_size",
-    "drop_score": "drop_score",
-    "cls_thresh": "cls_thresh",
-    "cls_batch_num": "cls_batch_size",
-}
 
 
 def build(spec):
@@ -58,15 +46,7 @@ def infer(engine, img):
 
 
 def versions():
-    import importlib.metadata as md
-
-    out = {}
-    for name in ("onnxocr-runtime", "onnxruntime", "numpy", "opencv-python-headless"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            pass
-    return out
+    return installed_versions("onnxocr-runtime", "onnxruntime", "numpy", "opencv-python-headless")
 
 
 if __name__ == "__main__":

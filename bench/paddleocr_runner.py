@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from speed_protocol import measure  # noqa: E402
+from speed_protocol import installed_versions, measure  # noqa: E402
 
 
 def build(spec):
@@ -50,15 +50,7 @@ def infer(engine, img):
 
 
 def versions():
-    import importlib.metadata as md
-
-    out = {}
-    for name in ("paddleocr", "paddlepaddle", "numpy", "opencv-python"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            pass
-    return out
+    return installed_versions("paddleocr", "paddlepaddle", "numpy", "opencv-python")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from speed_protocol import measure  # noqa: E402
+from speed_protocol import installed_versions, measure  # noqa: E402
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -74,9 +74,7 @@ def infer(engine, img):
 
 
 def versions():
-    import importlib.metadata as md
-
-    return {name: md.version(name) for name in ("rapidocr-onnxruntime", "onnxruntime", "numpy", "opencv-python")}
+    return installed_versions("rapidocr-onnxruntime", "onnxruntime", "numpy", "opencv-python")
 
 
 if __name__ == "__main__":

@@ -20,23 +20,9 @@ SETUP_SCRIPT = os.path.join(REPO_ROOT, "bench", "setup_paddleocr_venv.sh")
 REFERENCE_SCRIPT = os.path.join(REPO_ROOT, "bench", "paddle_reference.py")
 REFERENCE_CACHE = os.path.join(REPO_ROOT, ".cache", "paddle-ref")
 
-# PaddleOCR parameter name -> onnxocr flat option name (onnxocr.config.OCRConfig.replace)
-PADDLE_TO_ONNXOCR = {
-    "det_limit_side_len": "det_limit_side_len",
-    "det_limit_type": "det_limit_type",
-    "det_db_thresh": "det_thresh",
-    "det_db_box_thresh": "det_box_thresh",
-    "det_db_unclip_ratio": "det_unclip_ratio",
-    "det_db_score_mode": "det_score_mode",
-    "use_dilation": "det_use_dilation",
-    "rec_batch_num": "rec_batch_size",
-    "use_space_char": "rec_use_space_char",
-    "drop_score": "drop_score",
-    "cls_thresh": "cls_thresh",
-    "cls_batch_num": "cls_batch_size",
-}
+from bench.paddle_params import PADDLE_TO_ONNXOCR  # noqa: E402
 # Parameters that only exist on one side or are implied by the models.
-NOT_MAPPED = {"det_box_type", "max_text_length", "ocr_version", "lang", "rec_image_shape"}
+NOT_MAPPED = {"use_space_char", "det_box_type", "max_text_length", "ocr_version", "lang", "rec_image_shape"}
 
 
 def onnxocr_overrides(params: dict, space_recovery: bool | None, batch_mode: str | None = "paddle") -> dict:

@@ -108,3 +108,16 @@ def measure(build, infer, versions, argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit("this module is imported by the bench/*_runner.py scripts")
+
+
+def installed_versions(*names: str) -> dict:
+    """{distribution: version} for those of `names` installed in this interpreter."""
+    import importlib.metadata as md
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return out
