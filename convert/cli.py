@@ -41,7 +41,7 @@ def _convert_parser() -> argparse.ArgumentParser:
     _common(parser)
     parser.add_argument("--source-dir", type=Path, help="look here first for <name>_infer/ folders or tars")
     parser.add_argument("--force", action="store_true", help="convert again even if the store has it from the same source")
-    parser.add_argument("--quantize", choices=["int8"], help="also write <name>_int8 (onnxruntime dynamic int8)")
+    parser.add_argument("--quantize", choices=["int8"], help="also write <name>_int8 (static QDQ int8 calibrated on rendered text; see docs/performance.md for its speed)")
     parser.add_argument("--opset", type=int, default=14, help="ONNX opset to ask paddle2onnx for (default 14)")
     return parser
 

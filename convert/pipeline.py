@@ -129,7 +129,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
     extra: list[str] = []
     if options.quantize == "int8":
         int8_path = work / f"{int8_name(entry.name)}.onnx"
-        result = quantize_int8(onnx_path, int8_path)
+        result = quantize_int8(onnx_path, int8_path, entry.task, tuple(chw))
         embed_metadata(int8_path, {**props, "onnxocr.name": int8_name(entry.name), "onnxocr.quantized": result.method,
                                    "onnxocr.parity_max_abs": ""})
         store.install(int8_name(entry.name), int8_path, {
