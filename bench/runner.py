@@ -11,7 +11,6 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PADDLE_VENV = os.path.join(REPO_ROOT, ".venv-paddleocr")

@@ -5,7 +5,6 @@ Pre- and post-processing are pure functions of numpy arrays; `TextDetector` only
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tarfile
 import tomllib
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from convert.cli import main
 from convert.metadata import read_metadata

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from convert.cli import main
 from convert.metadata import read_metadata
-import pytest
 
 from convert_testlib import FIXTURES, needs_onnx, needs_shared
 from onnxocr.store import ModelStore
