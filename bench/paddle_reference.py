@@ -25,26 +25,10 @@ import os
 import sys
 import time
 
-# PaddleOCR 2.x defaults (tools/infer/utility.py init_args) for the parameters that shape the result.
-DEFAULT_PARAMS = {
-    "det_limit_side_len": 960,
-    "det_limit_type": "max",
-    "det_db_thresh": 0.3,
-    "det_db_box_thresh": 0.6,
-    "det_db_unclip_ratio": 1.5,
-    "det_db_score_mode": "fast",
-    "use_dilation": False,
-    "det_box_type": "quad",
-    "rec_image_shape": "3,48,320",
-    "rec_batch_num": 6,
-    "max_text_length": 25,
-    "drop_score": 0.5,
-    "use_space_char": True,
-    "cls_thresh": 0.9,
-    "cls_batch_num": 6,
-    "ocr_version": "PP-OCRv4",
-    "lang": "ch",
-}
+try:  # imported as bench.paddle_reference, or run as a script inside PaddleOCR's venv
+    from bench.paddle_params import PADDLE_DEFAULTS as DEFAULT_PARAMS
+except ImportError:  # pragma: no cover - script mode: bench/ itself is on sys.path
+    from paddle_params import PADDLE_DEFAULTS as DEFAULT_PARAMS
 
 CACHE_FORMAT = 1
 

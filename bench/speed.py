@@ -37,6 +37,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from bench import datasets  # noqa: E402
+from bench.paddle_params import PADDLE_DEFAULTS  # noqa: E402
 
 try:
     from bench.metrics import bag_counts, chars_of
@@ -72,20 +73,11 @@ SYSTEMS = {
                   os.path.join(REPO_ROOT, "bench", "setup_paddleocr_venv.sh")),
 }
 
-# PaddleOCR 2.x defaults (tools/infer/utility.py) that shape the work; every system gets these.
-PARAMS = {
-    "det_limit_side_len": 960,
-    "det_limit_type": "max",
-    "det_db_thresh": 0.3,
-    "det_db_box_thresh": 0.6,
-    "det_db_unclip_ratio": 1.5,
-    "det_db_score_mode": "fast",
-    "use_dilation": False,
-    "rec_batch_num": 6,
-    "drop_score": 0.5,
-    "cls_thresh": 0.9,
-    "cls_batch_num": 6,
-}
+# The PaddleOCR 2.x defaults that shape the work, given to every system alike.
+PARAMS = {key: PADDLE_DEFAULTS[key] for key in (
+    "det_limit_side_len", "det_limit_type", "det_db_thresh", "det_db_box_thresh", "det_db_unclip_ratio",
+    "det_db_score_mode", "use_dilation", "rec_batch_num", "drop_score", "cls_thresh", "cls_batch_num",
+)}
 MODEL_FILES = {  # task -> (onnxocr store name, RapidOCR 1.4.4 bundled file)
     "det": ("ch_PP-OCRv4_det", "ch_PP-OCRv4_det_infer.onnx"),
     "rec": ("ch_PP-OCRv4_rec", "ch_PP-OCRv4_rec_infer.onnx"),
