@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .config import ClsConfig
-from .crop import resize_normalize_pad
+from .crop import aspect_order, resize_normalize_pad
 from .engine import OnnxModel, check_input_rank
 from .errors import ModelLoadError
 
@@ -48,7 +48,7 @@ class TextClassifier:
         _, height, width = self.config.image_shape
         out_crops = list(crops)
         labels: list[AngleLabel | None] = [None] * len(crops)
-        order = np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))
+        order = aspect_order(crops)
         seconds = 0.0
         size = max(1, int(self.config.batch_size))
         for start in range(0, len(order), size):

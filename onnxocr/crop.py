@@ -8,15 +8,34 @@ import cv2
 import numpy as np
 
 
+VERTICAL_RATIO = 1.5  # crops at least this much taller than wide are vertical lines, turned 90 degrees
+
+
+def quad_crop_size(quad: np.ndarray) -> tuple[int, int]:
+    """(width, height) in whole pixels of the crop cut from a quad (TL, TR, BR, BL): its longer opposite sides."""
+    pts = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+    width = int(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
+    height = int(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+    return max(width, 1), max(height, 1)
+
+
+def is_vertical(width: int, height: int) -> bool:
+    """Whether crop_quad turns a crop of this size by 90 degrees."""
+    return height / width >= VERTICAL_RATIO
+
+
+def aspect_order(crops: list[np.ndarray]) -> np.ndarray:
+    """Indices of crops by increasing width/height (the batching order PaddleOCR uses for cls and rec)."""
+    return np.argsort(np.array([c.shape[1] / float(c.shape[0]) for c in crops]))
+
+
 def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """Perspective-warp quad (4x2, TL/TR/BR/BL) out of a BGR image; crops with h/w >= 1.5 are turned upright.
+    """Perspective-warp quad (4x2, TL/TR/BR/BL) out of a BGR image; vertical crops are turned upright.
 
     Cubic interpolation, replicated border. Degenerate quads give at least a 1x1 crop.
     """
     pts = np.asarray(quad, dtype=np.float32).reshape(4, 2)
-    width = int(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
-    height = int(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
-    width, height = max(width, 1), max(height, 1)
+    width, height = quad_crop_size(pts)
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(pts, target)
     if not np.all(np.isfinite(matrix)):
@@ -24,14 +43,15 @@ def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
         crop = image[y0 : y0 + height, x0 : x0 + width]
         return crop if crop.size else np.full((1, 1, 3), 255, dtype=np.uint8)
     crop = cv2.warpPerspective(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
-    if crop.shape[0] / crop.shape[1] >= 1.5:
+    if is_vertical(crop.shape[1], crop.shape[0]):
         crop = np.rot90(crop)
     return crop
 
 
-def fitted_width(height: int, width: int, target_height: int, max_width: int) -> int:
-    """Width of a crop scaled to target_height keeping its aspect ratio, capped at max_width."""
-    return min(max_width, int(math.ceil(target_height * width / float(height))))
+def fitted_width(height: int, width: int, target_height: int, max_width: int | None = None) -> int:
+    """Width of a crop scaled to target_height keeping its aspect ratio, capped at max_width when given."""
+    fitted = int(math.ceil(target_height * width / float(height)))
+    return fitted if max_width is None else min(max_width, fitted)
 
 
 def resize_normalize_pad(crop: np.ndarray, target_height: int, target_width: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .catalog import Catalog, load_catalog
 from .classification import AngleLabel, TextClassifier
-from .config import OCRConfig
+from .config import EngineConfig, OCRConfig
 from .crop import crop_quad
 from .detection import TextDetector
 from .dictionary import parse_dictionary, read_dictionary
@@ -106,7 +106,7 @@ class OCR:
                 "(or set ONNXOCR_HOME to a store that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
             )
 
-    def _load(self, task: str, engine: Any) -> OnnxModel:
+    def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)
         declared = model.metadata.get("onnxocr.task")
         if declared and declared != task:
@@ -146,9 +146,13 @@ class OCR:
             crops = [crops]
         images = [load_image(c, self.config.max_image_pixels) for c in crops]
         results, _ = self.recognizer(images)
-        if self.space_recovery:
-            results = [recover_spaces(r, img, self.config.rec.space_gap_ratio) for r, img in zip(results, images)]
-        return results
+        return self._with_spaces(results, images)
+
+    def _with_spaces(self, texts: list[RecognizedText], crops: list[np.ndarray]) -> list[RecognizedText]:
+        """Space recovery (and word extents) for each result, when it is on."""
+        if not self.space_recovery:
+            return texts
+        return [recover_spaces(t, c, self.config.rec.space_gap_ratio) for t, c in zip(texts, crops)]
 
     def __call__(self, image: ImageInput) -> OCRResult:
         """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped)."""
@@ -176,8 +180,7 @@ class OCR:
         tick = time.perf_counter()
         texts, spent = self.recognizer(crops) if crops else ([], 0.0)
         inside += spent
-        if self.space_recovery:
-            texts = [recover_spaces(t, c, self.config.rec.space_gap_ratio) for t, c in zip(texts, crops)]
+        texts = self._with_spaces(texts, crops)
         timings["rec"] = time.perf_counter() - tick
         lines = []
         filter_scores = self.config.use_det

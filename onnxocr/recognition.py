@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import RecConfig
-from .crop import resize_normalize_pad
+from .crop import aspect_order, fitted_width, resize_normalize_pad
 from .dictionary import CharacterSet, fit_character_set
 from .engine import OnnxModel, check_input_rank
 from .errors import ModelLoadError
@@ -144,13 +144,12 @@ class TextRecognizer:
         "paddle": PaddleOCR's batches of batch_size, padded to the widest crop and at least image_width.
         "width": each crop near its own width; a batch grows while widths stay within bucket_slack of its first.
         """
-        ratios = np.array([c.shape[1] / float(c.shape[0]) for c in crops])
-        order = np.argsort(ratios)
+        order = aspect_order(crops)
         size = max(1, int(self.config.batch_size))
         if self.fixed_width or self.config.batch_mode == "paddle":
             groups = [order[s : s + size] for s in range(0, len(order), size)]
             return [(g, self.batch_width([crops[i] for i in g])) for g in groups]
-        widths = np.maximum(np.ceil(self.height * ratios).astype(int), MIN_INPUT_WIDTH)
+        widths = np.array([max(fitted_width(c.shape[0], c.shape[1], self.height), MIN_INPUT_WIDTH) for c in crops])
         batches: list[tuple[np.ndarray, int]] = []
         start = 0
         for end in range(1, len(order) + 1):
@@ -178,7 +177,7 @@ class TextRecognizer:
                 text = "".join(tokens)
                 if self.charset.right_to_left:
                     text = reverse_right_to_left(text)
-                content = min(width, int(np.ceil(self.height * crop.shape[1] / float(crop.shape[0]))))
+                content = fitted_width(crop.shape[0], crop.shape[1], self.height, width)
                 results[i] = RecognizedText(
                     text=text,
                     score=score,
