@@ -189,7 +189,8 @@ class OCR:
                 continue
             words: tuple[WordBox, ...] = ()
             if self.config.word_boxes and rec.words:
-                words = tuple(WordBox(w.text, q) for w, q in zip(rec.words, word_quads(box, rec, crops[i])))
+                turned = bool(angles and angles[i].rotated)
+                words = tuple(WordBox(w.text, q) for w, q in zip(rec.words, word_quads(box, rec, crops[i], turned)))
             lines.append(
                 TextLine(
                     box=np.asarray(box, dtype=np.float32),

@@ -11,6 +11,7 @@ import dataclasses
 import cv2
 import numpy as np
 
+from .crop import is_vertical, quad_crop_size
 from .recognition import RecognizedText, Word
 
 NARROW_GLYPHS = frozenset("Iijl1|!")
@@ -102,19 +103,24 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> R
     return dataclasses.replace(rec, text="".join(pieces), words=tuple(words))
 
 
-def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray) -> list[np.ndarray]:
-    """Map each word's crop x extent back onto the line's quad (TL, TR, BR, BL) by linear interpolation."""
+def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray, turned: bool = False) -> list[np.ndarray]:
+    """Map each word's crop x extent back onto the line's quad (TL, TR, BR, BL) by linear interpolation.
+
+    Follows the turns the crop went through: 90 degrees for vertical lines (crop_quad), and 180 degrees when
+    the angle classifier turned it (`turned`).
+    """
     quad = np.asarray(line_box, dtype=np.float32).reshape(4, 2)
     tl, tr, br, bl = quad
     crop_w = max(crop.shape[1], 1)
-    vertical = np.linalg.norm(tl - bl) >= 1.5 * max(np.linalg.norm(tl - tr), 1e-6)
+    if is_vertical(*quad_crop_size(quad)):  # turned 90 degrees counter-clockwise: x runs from the bottom edge up
+        start_a, end_a, start_b, end_b = bl, tl, br, tr
+    else:
+        start_a, end_a, start_b, end_b = tl, tr, bl, br
+    if turned:  # upside down: x runs from the far end, along the opposite edge
+        start_a, end_a, start_b, end_b = end_b, start_b, end_a, start_a
     out = []
     for word in rec.words:
         f0, f1 = np.clip([word.x0 / crop_w, word.x1 / crop_w], 0.0, 1.0)
-        if vertical:  # crop was turned 90 degrees counter-clockwise: its x runs from the bottom edge up
-            start_a, end_a, start_b, end_b = bl, tl, br, tr
-        else:
-            start_a, end_a, start_b, end_b = tl, tr, bl, br
         a0, a1 = start_a + f0 * (end_a - start_a), start_a + f1 * (end_a - start_a)
         b0, b1 = start_b + f0 * (end_b - start_b), start_b + f1 * (end_b - start_b)
         out.append(np.array([a0, a1, b1, b0], dtype=np.float32))

@@ -25,6 +25,19 @@ def test_upside_down_page_is_turned_by_the_classifier(default_ocr):
     assert all(line.angle == "180" for line in result.lines)
 
 
+def test_word_boxes_follow_the_line_also_when_the_classifier_turned_it():
+    from onnxocr import OCR
+
+    ocr = OCR(use_cls=True, word_boxes=True, rec_space_recovery=True)
+    for page, first_is_left in ((render_page(LINES[:1]), True), (cv2.rotate(render_page(LINES[:1]), cv2.ROTATE_180), False)):
+        [line] = ocr(page).lines
+        assert [w.text for w in line.words] == LINES[0].split()
+        centres = [float(w.box[:, 0].mean()) for w in line.words]
+        assert centres == sorted(centres, reverse=not first_is_left)  # upside down, "Order" is at the right
+        xs = line.box[:, 0]
+        assert all(xs.min() - 2 <= c <= xs.max() + 2 for c in centres)
+
+
 def test_input_forms_give_the_same_result(default_ocr):
     page = render_page(LINES[:1])
     ok, png = cv2.imencode(".png", page)
