@@ -50,16 +50,20 @@ PADDLE_LABEL = "PaddleOCR 2.7.3 (Paddle Inference)"
 
 # ------------------------------------------------------------------------------------------- scoring
 
+def _predicted(samples: list, predictions: dict):
+    """(sample, prediction) for the samples that have a prediction (keyed by absolute image path)."""
+    for s in samples:
+        pred = predictions.get(os.path.abspath(s.image))
+        if pred is not None:
+            yield s, pred
+
+
 def score_icdar2015(samples: list, predictions: dict) -> dict:
     """predictions: {abs image path: {"lines": [{box, text}]}}. Images without a prediction are skipped."""
     total = metrics.DetCounts()
     per_image = {}
-    n = 0
-    for s in samples:
-        pred = predictions.get(os.path.abspath(s.image))
-        if pred is None:
-            continue
-        n += 1
+    scored = list(_predicted(samples, predictions))
+    for s, pred in scored:
         c = metrics.icdar2015_image_counts(
             [r.quad for r in s.regions], [r.text for r in s.regions], [r.dont_care for r in s.regions],
             [line["box"] for line in pred["lines"]], [line["text"] for line in pred["lines"]],
@@ -68,7 +72,7 @@ def score_icdar2015(samples: list, predictions: dict) -> dict:
         per_image[s.name] = {"care_gt": c.care_gt, "care_det": c.care_det, "matched": c.matched,
                              "e2e_correct": c.e2e_correct}
     out = metrics.icdar2015_scores(total)
-    out["images"] = n
+    out["images"] = len(scored)
     out["per_image"] = per_image
     return out
 
@@ -76,17 +80,13 @@ def score_icdar2015(samples: list, predictions: dict) -> dict:
 def score_bags(samples: list, predictions: dict) -> dict:
     words, chars = metrics.BagCounts(), metrics.BagCounts()
     per_image = {}
-    n = 0
-    for s in samples:
-        pred = predictions.get(os.path.abspath(s.image))
-        if pred is None:
-            continue
-        n += 1
+    scored = list(_predicted(samples, predictions))
+    for s, pred in scored:
         pb = metrics.page_bags([line["text"] for line in pred["lines"]], s.words)
         words, chars = words + pb.words, chars + pb.chars
         per_image[s.name] = {"word_f1": round(pb.words.f1, 4), "char_f1": round(pb.chars.f1, 4)}
     return {"word_bag": words.as_dict(), "char_bag": chars.as_dict(), "word_bag_f1": words.f1,
-            "char_bag_f1": chars.f1, "images": n, "per_image": per_image}
+            "char_bag_f1": chars.f1, "images": len(scored), "per_image": per_image}
 
 
 # ------------------------------------------------------------------------------------------- table
