@@ -50,7 +50,8 @@ class RecConfig:
     batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
     space_recovery: bool | None = None  # None: on for dictionaries with Latin letters
-    space_gap_ratio: float = 0.12  # blank ink columns >= ratio x line height between characters make a space
+    space_min_prob: float = 0.03  # a space where the model's space class reaches this between two characters
+    space_gap_ratio: float = 0.12  # models without a space class: ink-free columns >= ratio x line height make a space
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ class OCR:
         """Space recovery (and word extents) for each result, when it is on."""
         if not self.space_recovery:
             return texts
-        return [recover_spaces(t, c, self.config.rec.space_gap_ratio) for t, c in zip(texts, crops)]
+        rec = self.config.rec
+        return [recover_spaces(t, c, rec.space_gap_ratio, rec.space_min_prob) for t, c in zip(texts, crops)]
 
     def __call__(self, image: ImageInput) -> OCRResult:
         """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped)."""

@@ -29,6 +29,7 @@ class RecognizedText:
     input_width: int = 0
     content_width: int = 0
     right_to_left: bool = False
+    space_scores: tuple[float, ...] = ()  # per token: the space class's peak probability since the previous token
     words: tuple["Word", ...] = field(default=(), compare=False)
 
 
@@ -65,6 +66,13 @@ def ctc_greedy_decode(
             score = 0.0
         results.append((tokens, score, tuple(int(p) for p in positions)))
     return results
+
+
+def space_scores(probs: np.ndarray, positions: tuple[int, ...], space_index: int) -> tuple[float, ...]:
+    """Per kept token, the peak probability of the space class over the timesteps from the previous kept token
+    to this one, both included (0.0 for the first token). `probs` is one row's (T, C) class probabilities."""
+    space = np.asarray(probs)[:, space_index]
+    return tuple([0.0] + [float(space[a : b + 1].max()) for a, b in zip(positions, positions[1:])]) if positions else ()
 
 
 def reverse_right_to_left(text: str) -> str:
@@ -173,7 +181,8 @@ class TextRecognizer:
                     f"rec model {self.model.path} produced {probs.shape[2]} classes, dictionary has "
                     f"{len(self.charset.classes)}: pass the matching dictionary"
                 )
-            for i, crop, (tokens, score, positions) in zip(idx, group, ctc_greedy_decode(probs, self.charset.classes)):
+            decoded = ctc_greedy_decode(probs, self.charset.classes)
+            for row, (i, crop, (tokens, score, positions)) in enumerate(zip(idx, group, decoded)):
                 text = "".join(tokens)
                 if self.charset.right_to_left:
                     text = reverse_right_to_left(text)
@@ -187,5 +196,6 @@ class TextRecognizer:
                     input_width=width,
                     content_width=content,
                     right_to_left=self.charset.right_to_left,
+                    space_scores=space_scores(probs[row], positions, len(self.charset.classes) - 1) if self.charset.has_space else (),
                 )
         return [r for r in results if r is not None], seconds

@@ -1,7 +1,8 @@
 """Word gaps from the CTC alignment: put back spaces the model did not emit, and give each word a box.
 
-A space is inserted between two consecutive characters when the crop has a run of ink-free columns between
-their CTC timesteps at least `gap_ratio` x line height wide. Pure functions of numpy arrays.
+A space is inserted between two consecutive characters when the model's space class came close to winning
+between their CTC timesteps (or, for models without a space class, when the crop has a wide run of ink-free
+columns there). Pure functions of numpy arrays.
 """
 
 from __future__ import annotations
@@ -51,13 +52,16 @@ def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
     return best_start, best_len
 
 
-def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> RecognizedText:
-    """Insert spaces at wide ink gaps between CTC characters and fill in `words` (x extents in crop pixels).
+def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float, min_space_prob: float) -> RecognizedText:
+    """Insert the word gaps the greedy decode missed and fill in `words` (x extents in crop pixels).
 
-    A gap between two characters of space-separated scripts becomes a space when its ink-free run is at least
-    gap_ratio x crop height and MEDIAN_GAP_FACTOR x the line's median gap; each narrow neighbour (I, l, 1, ...)
-    raises the bar by NARROW_ALLOWANCE (letter-spaced lines) or NARROW_ALLOWANCE_PROPORTIONAL x height, since
-    fonts pad narrow glyphs with wide blank bearings. Right-to-left output and results without alignment are returned unchanged.
+    Only between two characters of space-separated scripts. When the model has a space class (`rec.space_scores`),
+    a gap becomes a space when that class reached `min_space_prob` anywhere between the two characters' timesteps:
+    the model saw a likely space but the blank or a letter won the argmax. Models without a space class fall back to
+    the ink rule: an ink-free run of at least gap_ratio x crop height and MEDIAN_GAP_FACTOR x the line's median
+    gap, raised by NARROW_ALLOWANCE (letter-spaced lines) or NARROW_ALLOWANCE_PROPORTIONAL x height per narrow
+    neighbour (I, l, 1, ...), since fonts pad narrow glyphs with wide blank bearings.
+    Right-to-left output and results without alignment are returned unchanged.
     """
     if not rec.tokens or rec.right_to_left or rec.timesteps == 0 or rec.content_width == 0:
         return rec
@@ -65,18 +69,17 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> R
     px_per_step = rec.input_width / rec.timesteps * crop_w / rec.content_width  # crop pixels per timestep
     centers = [(p + 0.5) * px_per_step for p in rec.positions]
     ink = ink_columns(crop)
-    gaps: dict[int, tuple[int, int]] = {}  # token index -> (x, length) of the widest blank run before it
+    gaps: dict[int, tuple[float, float]] = {}  # token index i -> (x, length) of the widest blank run before it
     for i in range(1, len(rec.tokens)):
         if not (spaced_script(rec.tokens[i]) and spaced_script(rec.tokens[i - 1])) or " " in (rec.tokens[i], rec.tokens[i - 1]):
             continue
         lo, hi = int(np.ceil(centers[i - 1])), int(np.floor(centers[i]))
-        if hi > lo:
-            start, length = _longest_blank_run(~ink[lo:hi])
-            gaps[i] = (lo + start, length)
-    lengths = [length for _, length in gaps.values()]
-    median = float(np.median(lengths)) if lengths else 0.0
-    threshold = max(gap_ratio * crop_h, MEDIAN_GAP_FACTOR * median) if lengths else float("inf")
-    allowance = (NARROW_ALLOWANCE if median >= LETTER_SPACED * crop_h else NARROW_ALLOWANCE_PROPORTIONAL) * crop_h
+        start, length = _longest_blank_run(~ink[lo:hi]) if hi > lo else (0, 0)
+        gaps[i] = (float(lo + start), float(length)) if length else ((centers[i - 1] + centers[i]) / 2, 0.0)
+    if rec.space_scores:
+        spaces = {i for i in gaps if rec.space_scores[i] >= min_space_prob}
+    else:
+        spaces = _ink_rule(rec.tokens, gaps, gap_ratio * crop_h, crop_h)
     pieces: list[str] = []
     words: list[Word] = []
     current, current_x0 = "", max(0.0, centers[0] - px_per_step)
@@ -92,15 +95,30 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float) -> R
             close_word(centers[i], centers[i])
             pieces.append(token)
             continue
-        gap = gaps.get(i)
-        narrow = (rec.tokens[i - 1] in NARROW_GLYPHS) + (token in NARROW_GLYPHS) if i else 0
-        if gap is not None and gap[1] >= threshold + narrow * allowance:
-            close_word(float(gap[0]), float(gap[0] + gap[1]))
+        if i in spaces:
+            x, length = gaps[i]
+            close_word(x, x + length)
             pieces.append(" ")
         current += token
         pieces.append(token)
     close_word(min(float(crop_w), centers[-1] + px_per_step), 0.0)
     return dataclasses.replace(rec, text="".join(pieces), words=tuple(words))
+
+
+def _ink_rule(tokens: tuple[str, ...], gaps: dict[int, tuple[float, float]], min_gap: float, crop_h: int) -> set[int]:
+    """Token indices that get a space before them by ink-gap width alone (see recover_spaces)."""
+    lengths = [length for _, length in gaps.values()]
+    if not lengths:
+        return set()
+    median = float(np.median(lengths))
+    threshold = max(min_gap, MEDIAN_GAP_FACTOR * median)
+    allowance = (NARROW_ALLOWANCE if median >= LETTER_SPACED * crop_h else NARROW_ALLOWANCE_PROPORTIONAL) * crop_h
+    spaces = set()
+    for i, (_, length) in gaps.items():
+        narrow = (tokens[i - 1] in NARROW_GLYPHS) + (tokens[i] in NARROW_GLYPHS)
+        if length >= threshold + narrow * allowance:
+            spaces.add(i)
+    return spaces
 
 
 def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray, turned: bool = False) -> list[np.ndarray]:
