@@ -17,6 +17,7 @@ def build_metadata(
     source_sha256: str | None,
     converter: str,
     parity_max_abs: float | None,
+    graph_passes: str = "",
 ) -> dict[str, str]:
     """The metadata_props for one converted model; `character` only for recognisers."""
     props = {
@@ -29,6 +30,7 @@ def build_metadata(
         "onnxocr.source_sha256": source_sha256 or "",
         "onnxocr.converter": converter,
         "onnxocr.parity_max_abs": "" if parity_max_abs is None else f"{parity_max_abs:.3e}",
+        "onnxocr.graph_passes": graph_passes,
     }
     if entry.task == "rec":
         props["character"] = "\n".join(characters or ())

@@ -14,6 +14,7 @@ from onnxocr.store import ModelStore
 from .errors import ConvertError
 from .fetch import sha256_of
 from .metadata import build_metadata, embed_metadata, read_metadata
+from .optimize import optimize_file
 from .paddle_to_onnx import DEFAULT_OPSET, export_onnx
 from .parity import check_class_count, check_parity, effective_input_shape, sample_shapes
 from .quantize import int8_name, quantize_int8
@@ -98,6 +99,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
     dictionary = _dictionary_for(entry, catalog, options.cache_dir, log)
     onnx_path = work / f"{entry.name}.onnx"
     exported = export_onnx(files.model_file, files.params_file, onnx_path, opset=options.opset)
+    folded = optimize_file(onnx_path)  # before the parity check, so parity covers the simplified graph
     chw = effective_input_shape(entry.input_shape, exported.input_dims)
     shapes = sample_shapes(entry.task, chw)
     parity = check_parity(files.model_file, files.params_file, onnx_path, shapes)
@@ -109,6 +111,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
     props = build_metadata(
         entry, input_shape=chw, characters=dictionary.characters if dictionary else None, source=files.source,
         source_sha256=files.source_sha256, converter=exported.converter, parity_max_abs=parity.max_abs,
+        graph_passes=folded.describe(),
     )
     embed_metadata(onnx_path, props)
     record = {
@@ -122,6 +125,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
         "source_files": files.file_sha256,
         "source_verified": files.verified,
         "converter": exported.converter,
+        "graph_passes": folded.describe(),
         "dictionary": dictionary.name if dictionary else None,
         "dictionary_sha256": dictionary.sha256 if dictionary else None,
         "notes": notes,

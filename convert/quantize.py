@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConvertError
+from .optimize import constants_to_initializers
 
 INT8_SUFFIX = "_int8"
 
@@ -29,21 +30,6 @@ class QuantizeResult:
 def int8_name(name: str) -> str:
     """Store name of the int8 variant of a model."""
     return name + INT8_SUFFIX
-
-
-def constants_to_initializers(model) -> int:
-    """Move tensor-valued Constant nodes (how paddle2onnx stores weights) into graph initializers, which is
-    where onnxruntime's quantiser looks for weights. Returns how many were moved."""
-    moved = []
-    for node in model.graph.node:
-        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
-            tensor = node.attribute[0].t
-            tensor.name = node.output[0]
-            model.graph.initializer.append(tensor)
-            moved.append(node)
-    for node in moved:
-        model.graph.node.remove(node)
-    return len(moved)
 
 
 CALIBRATION_TEXTS = (

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert.quantize import calibration_batches, constants_to_initializers, quantize_int8
+from convert.optimize import constants_to_initializers
+from convert.quantize import calibration_batches, quantize_int8
 from convert_testlib import FIXTURES, needs_shared
 
 onnx = pytest.importorskip("onnx")
