@@ -130,7 +130,7 @@ def resolve_models(choice: str, rapid_models: str | None) -> dict:
         if rapid_models is None:
             rapid_models = ensure_venv("rapidocr")
         return {**in_folder(rapid_models), "source": f"rapidocr-onnxruntime 1.4.4 wheel ({rapid_models})"}
-    found = in_folder(choice)
+    found = in_folder(os.path.abspath(choice))  # the runners start in another working directory
     if not found:
         sys.exit(f"{choice} holds neither the store's nor RapidOCR's model file names")
     return {**found, "source": choice}

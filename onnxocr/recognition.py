@@ -71,8 +71,15 @@ def ctc_greedy_decode(
 def space_scores(probs: np.ndarray, positions: tuple[int, ...], space_index: int) -> tuple[float, ...]:
     """Per kept token, the peak probability of the space class over the timesteps from the previous kept token
     to this one, both included (0.0 for the first token). `probs` is one row's (T, C) class probabilities."""
+    if not positions:
+        return ()
     space = np.asarray(probs)[:, space_index]
-    return tuple([0.0] + [float(space[a : b + 1].max()) for a, b in zip(positions, positions[1:])]) if positions else ()
+    if len(positions) == 1:
+        return (0.0,)
+    starts = np.asarray(positions, dtype=np.intp)
+    # positions increase strictly: reduceat takes each [start, next start) run, the next token's own step is added
+    peaks = np.maximum(np.maximum.reduceat(space[: starts[-1]], starts[:-1]), space[starts[1:]])
+    return (0.0, *peaks.tolist())
 
 
 def reverse_right_to_left(text: str) -> str:
