@@ -45,10 +45,15 @@ class ConvertOptions:
     opset: int = DEFAULT_OPSET
 
 
+# Bump when the converter's output for the same source files changes, so that `make convert` redoes models
+# an older onnxocr converted. 2: PP-LCNetV3 affine blocks folded into the convolutions (optimize.py).
+CONVERSION_RECIPE = 2
+
+
 def _already_converted(entry: ModelEntry, store: ModelStore, source_files: dict[str, str] | None) -> str | None:
-    """The recorded source when the store already holds this model converted from the same files."""
+    """The recorded source when the store already holds this model converted from the same files by this recipe."""
     record = store.read_manifest().get(entry.name)
-    if not record:
+    if not record or record.get("recipe") != CONVERSION_RECIPE:
         return None
     try:
         store.verify(entry.name)
@@ -126,6 +131,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
         "source_verified": files.verified,
         "converter": exported.converter,
         "graph_passes": folded.describe(),
+        "recipe": CONVERSION_RECIPE,
         "dictionary": dictionary.name if dictionary else None,
         "dictionary_sha256": dictionary.sha256 if dictionary else None,
         "notes": notes,

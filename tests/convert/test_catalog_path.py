@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 import tomllib
 from pathlib import Path
@@ -90,6 +91,12 @@ def test_seed_classifier_converts_end_to_end_over_http(loopback, tmp_path, capsy
     assert run_cli(tmp_path, catalog) == 0
     assert "already converted" in capsys.readouterr().out and len(loopback.hits) == hits
     assert run_cli(tmp_path, catalog, "--force") == 0
+    assert "1 converted" in capsys.readouterr().out
+    # A model converted by an older recipe (no "recipe" in its record) is converted again without --force.
+    manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
+    del manifest["models"][NAME]["recipe"]
+    store.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert run_cli(tmp_path, catalog) == 0
     assert "1 converted" in capsys.readouterr().out
 
 
