@@ -77,4 +77,6 @@ def test_space_recovery_lifts_word_bag_f1_on_funsd_forms(default_ocr):
         for key, ocr in (("on", default_ocr), ("off", plain)):
             texts = [line.text for line in ocr(sample.image).lines]
             totals[key] = totals[key] + metrics.bag_counts(metrics.words_of(texts), gt)
-    assert totals["off"].f1 < 0.55 < 0.65 < totals["on"].f1, {k: round(v.f1, 3) for k, v in totals.items()}
+    scores = {k: round(v.f1, 3) for k, v in totals.items()}
+    # measured: off 0.414, on 0.699 (the ink-gap rule it replaced: 0.608)
+    assert scores["off"] < 0.55 and scores["on"] > 0.65, scores
