@@ -16,7 +16,7 @@ from .fetch import sha256_of
 from .metadata import build_metadata, embed_metadata, read_metadata
 from .optimize import optimize_file
 from .paddle_to_onnx import DEFAULT_OPSET, export_onnx
-from .parity import check_class_count, check_parity, effective_input_shape, sample_shapes
+from .parity import PARITY_TOLERANCE, check_class_count, check_parity, effective_input_shape, sample_shapes
 from .quantize import int8_name, quantize_int8
 from .sources import Dictionary, fetch_dictionary, fetch_model_files, load_dictionary_file
 
@@ -208,6 +208,7 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     output_shape = None
+    samples = []  # (input, output) on the original graph, to check the simplified one against
     for index, shape in enumerate(sample_shapes(entry.task, chw)):
         batch = np.random.default_rng(index).uniform(-1, 1, shape).astype(np.float32)
         try:
@@ -218,23 +219,46 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
         if not np.all(np.isfinite(output)):
             raise ConvertError(f"{onnx_file}: produces non-finite values on input {shape}")
         output_shape = output.shape
+        samples.append((batch, output))
     if dictionary is not None and output_shape is not None:
         check_class_count(tuple(output_shape), len(dictionary.characters), entry.use_space_char, dictionary.name)
     source, source_sha = f"import:{onnx_file.resolve()}", sha256_of(onnx_file)
     converter = f"imported ({model.producer_name or 'unknown producer'} {model.producer_version}".strip() + ")"
-    props = build_metadata(entry, input_shape=chw, characters=dictionary.characters if dictionary else None,
-                           source=source, source_sha256=source_sha, converter=converter, parity_max_abs=None)
     staged = work / f"{name}.onnx"
     shutil.copyfile(onnx_file, staged)
+    notes = ["imported: no Paddle Inference parity (no Paddle program)"]
+    passes = _simplify_imported(staged, input_name, samples)
+    if passes:
+        notes.append(f"{passes}; checked against the imported graph on the parity shapes")
+    props = build_metadata(entry, input_shape=chw, characters=dictionary.characters if dictionary else None,
+                           source=source, source_sha256=source_sha, converter=converter, parity_max_abs=None,
+                           graph_passes=passes)
     embed_metadata(staged, props)
     store.install(name, staged, {
         "task": entry.task, "arch_version": entry.arch_version, "input_shape": list(chw), "parity_max_abs": None,
         "source": source, "source_sha256": source_sha, "source_files": {}, "source_verified": False,
-        "converter": converter, "dictionary": dictionary.name if dictionary else None,
-        "dictionary_sha256": dictionary.sha256 if dictionary else None,
-        "notes": ["imported: no Paddle Inference parity (no Paddle program)"],
+        "converter": converter, "graph_passes": passes, "dictionary": dictionary.name if dictionary else None,
+        "dictionary_sha256": dictionary.sha256 if dictionary else None, "notes": notes,
     })
-    return Outcome(name, CONVERTED, f"imported from {onnx_file} (no Paddle parity)")
+    return Outcome(name, CONVERTED, f"imported from {onnx_file} (no Paddle parity){'; ' + passes if passes else ''}")
+
+
+def _simplify_imported(staged: Path, input_name: str, samples: list) -> str:
+    """Apply optimize.py's folds to an imported file when they keep its outputs within the parity tolerance;
+    otherwise restore the file as imported. Returns what was applied ("" for nothing)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    original = staged.read_bytes()
+    folded = optimize_file(staged)
+    if not folded.total:
+        return ""
+    session = ort.InferenceSession(str(staged), providers=["CPUExecutionProvider"])
+    diff = max(float(np.abs(session.run(None, {input_name: x})[0] - y).max()) for x, y in samples)
+    if diff <= PARITY_TOLERANCE:
+        return f"{folded.describe()} (max abs vs imported {diff:.2e})"
+    staged.write_bytes(original)
+    return ""
 
 
 def _import_dictionary(entry: ModelEntry, catalog: Catalog, dictionary_arg: str | None, existing: dict[str, str],

@@ -99,3 +99,40 @@ def write_catalog(path: Path, models: dict[str, dict], dictionaries: dict[str, d
             lines += [f"{k} = {toml_value(v)}" for k, v in source.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def lab_net(seed: int = 7, channels: int = 4):
+    """A small ONNX model in PP-LCNetV3's shape, weights as Constant nodes with the scalar first (the way
+    paddle2onnx 1.3 writes them): conv3x3 -> LAB -> HardSwish -> LAB -> conv1x1 -> LAB -> HardSwish -> LAB ->
+    depthwise conv3x3 (padded), where LAB = Mul(scalar) then Add(scalar). Input (N, 3, H, W) float32."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    c = channels
+    nodes = []
+
+    def constant(name: str, value) -> None:
+        tensor = numpy_helper.from_array(np.asarray(value, np.float32), name)
+        nodes.append(helper.make_node("Constant", [], [name], value=tensor))
+
+    def lab(src: str, tag: str) -> str:
+        constant(f"s{tag}", [rng.uniform(0.5, 2)])
+        constant(f"t{tag}", [rng.normal()])
+        nodes.append(helper.make_node("Mul", [f"s{tag}", src], [f"m{tag}"]))
+        nodes.append(helper.make_node("Add", [f"m{tag}", f"t{tag}"], [f"a{tag}"]))
+        return f"a{tag}"
+
+    for name, shape in (("w0", (c, 3, 3, 3)), ("b0", (c,)), ("w1", (c, c, 1, 1)), ("b1", (c,)), ("w2", (c, 1, 3, 3))):
+        constant(name, rng.normal(size=shape))
+    nodes.append(helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("HardSwish", [lab("c0", "0")], ["h0"]))
+    nodes.append(helper.make_node("Conv", [lab("h0", "1"), "w1", "b1"], ["c1"]))
+    nodes.append(helper.make_node("HardSwish", [lab("c1", "2")], ["h1"]))
+    nodes.append(helper.make_node("Conv", [lab("h1", "3"), "w2"], ["y"], pads=[1, 1, 1, 1], group=c))
+    graph = helper.make_graph(
+        nodes, "lab", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", c, "H", "W"])],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])

@@ -65,3 +65,35 @@ def test_import_missing_file_is_a_one_line_error(tmp_path, capsys):
     assert run(tmp_path, str(tmp_path / "nope.onnx"), "--name", "ch_PP-OCRv2_det") == 1
     assert "no such file" in capsys.readouterr().out
     assert not (tmp_path / "store").exists()
+
+
+def test_import_folds_affine_blocks_when_outputs_stay_within_tolerance(tmp_path, capsys):
+    import onnx
+
+    from convert_testlib import lab_net
+
+    source = tmp_path / "lab.onnx"
+    onnx.save(lab_net(), str(source))
+    assert run(tmp_path, str(source), "--name", "lab_det", "--task", "det") == 0, capsys.readouterr().out
+    store = ModelStore(tmp_path / "store")
+    record = store.read_manifest()["lab_det"]
+    assert record["graph_passes"].startswith("fold_affine_into_conv: 2 after, 1 before (max abs vs imported")
+    ops = [n.op_type for n in onnx.load(str(store.verify("lab_det"))).graph.node]
+    assert ops.count("Mul") == 1  # only the block in front of the padded depthwise conv is left
+    assert read_metadata(store.verify("lab_det"))["onnxocr.graph_passes"] == record["graph_passes"]
+
+
+def test_import_keeps_the_graph_as_it_was_when_folding_would_move_outputs(tmp_path, capsys, monkeypatch):
+    import onnx
+
+    import convert.pipeline
+    from convert_testlib import lab_net
+
+    monkeypatch.setattr(convert.pipeline, "PARITY_TOLERANCE", -1.0)  # any difference at all is too much
+    source = tmp_path / "lab.onnx"
+    onnx.save(lab_net(), str(source))
+    assert run(tmp_path, str(source), "--name", "lab_det", "--task", "det") == 0, capsys.readouterr().out
+    store = ModelStore(tmp_path / "store")
+    assert store.read_manifest()["lab_det"]["graph_passes"] == ""
+    ops = [n.op_type for n in onnx.load(str(store.verify("lab_det"))).graph.node]
+    assert ops.count("Mul") == 4 and ops.count("Constant") > 0

@@ -7,46 +7,13 @@ import numpy as np
 import pytest
 
 from convert.optimize import fold_affine_into_conv, optimize_file
+from convert_testlib import lab_net
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 helper, numpy_helper = onnx.helper, onnx.numpy_helper
 
 RNG = np.random.default_rng(7)
-
-
-def constant(name: str, value) -> "onnx.NodeProto":
-    """Weights as Constant nodes with the scalar first, the way paddle2onnx 1.3 writes PP-LCNetV3."""
-    return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(value, np.float32), name))
-
-
-def lab_net() -> "onnx.ModelProto":
-    """conv3x3 -> LAB -> HardSwish -> LAB -> conv1x1 -> LAB -> HardSwish -> LAB -> depthwise conv3x3 (padded)."""
-    nodes, c = [], 4
-    weights = {
-        "w0": RNG.normal(size=(c, 3, 3, 3)), "b0": RNG.normal(size=c),
-        "w1": RNG.normal(size=(c, c, 1, 1)), "b1": RNG.normal(size=c),
-        "w2": RNG.normal(size=(c, 1, 3, 3)),
-    }
-    nodes += [constant(k, v) for k, v in weights.items()]
-    x = "x"
-
-    def lab(src: str, tag: str) -> str:
-        nodes.extend([constant(f"s{tag}", [RNG.uniform(0.5, 2)]), constant(f"t{tag}", [RNG.normal()])])
-        nodes.append(helper.make_node("Mul", [f"s{tag}", src], [f"m{tag}"]))
-        nodes.append(helper.make_node("Add", [f"m{tag}", f"t{tag}"], [f"a{tag}"]))
-        return f"a{tag}"
-
-    nodes.append(helper.make_node("Conv", [x, "w0", "b0"], ["c0"], pads=[1, 1, 1, 1]))
-    nodes.append(helper.make_node("HardSwish", [lab("c0", "0")], ["h0"]))
-    nodes.append(helper.make_node("Conv", [lab("h0", "1"), "w1", "b1"], ["c1"]))
-    nodes.append(helper.make_node("HardSwish", [lab("c1", "2")], ["h1"]))
-    nodes.append(helper.make_node("Conv", [lab("h1", "3"), "w2"], ["y"], pads=[1, 1, 1, 1], group=c))
-    graph = helper.make_graph(
-        nodes, "lab", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 10])],
-        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, c, 8, 10])],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
 
 
 def run(model, x):
@@ -68,7 +35,8 @@ def test_fold_keeps_outputs_and_leaves_the_padded_conv_input_alone():
 
 
 def test_a_graph_without_affine_blocks_is_left_as_it_was(tmp_path):
-    nodes = [constant("w", RNG.normal(size=(2, 3, 1, 1))),
+    weight = numpy_helper.from_array(RNG.normal(size=(2, 3, 1, 1)).astype(np.float32), "w")
+    nodes = [helper.make_node("Constant", [], ["w"], value=weight),
              helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node("Relu", ["c"], ["y"])]
     graph = helper.make_graph(nodes, "plain", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 4, 4])],
                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 2, 4, 4])])
