@@ -72,6 +72,12 @@ class OCR:
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
         need |= {task for task, path in explicit.items() if path is not None}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
+        fallback = self.catalog.fallbacks.get(self.lang)
+        if fallback and version is None and not self._installed(model_set, need, explicit):
+            # e.g. --lang es without es_mobile_v2.0_rec converted: the latin recogniser, as PaddleOCR 2.0 did
+            fallback_version, fallback_set = self.catalog.model_set(fallback, None)
+            if self._installed(fallback_set, need, explicit):
+                self.lang, self.version, model_set = fallback, fallback_version, fallback_set
         self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
         self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
         engine = self.config.engine
@@ -94,6 +100,9 @@ class OCR:
         entry = self.catalog.model(name)
         height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
         return ModelChoice(task=task, path=self.store.verify(name), name=name, declared_height=height)
+
+    def _installed(self, model_set: dict[str, str], need: set[str], explicit: dict[str, Any]) -> bool:
+        return all(self.store.model_path(model_set[t]).is_file() for t in need if explicit[t] is None and t in model_set)
 
     def _check_installed(self, names: list[str]) -> None:
         """One error naming every catalog model this language needs that the store lacks."""

@@ -22,9 +22,20 @@ LETTER_SPACED = 0.15  # a line whose median gap between characters is >= this x 
 MEDIAN_GAP_FACTOR = 2.2
 
 
+HANGUL_RANGES = ((0x1100, 0x1200), (0x3130, 0x3190), (0xA960, 0xA980), (0xAC00, 0xD7B0), (0xD7B0, 0xD800))
+
+
+def _spaced_char(c: str) -> bool:
+    code = ord(c)
+    if any(lo <= code < hi for lo, hi in HANGUL_RANGES):
+        return True  # Korean separates words with spaces
+    return code < 0x2E80 or 0xA000 <= code < 0xAC00  # not CJK ideographs, kana, CJK symbols or fullwidth forms
+
+
 def spaced_script(token: str) -> bool:
-    """True for characters of scripts that separate words with spaces (not CJK, kana, hangul, fullwidth forms)."""
-    return bool(token) and all(ord(c) < 0x2E80 or 0xA000 <= ord(c) < 0xAC00 for c in token)
+    """True for characters of scripts that separate words with spaces: Latin, Cyrillic, Hangul... (not CJK
+    ideographs, kana or fullwidth forms)."""
+    return bool(token) and all(_spaced_char(c) for c in token)
 
 
 def ink_columns(crop: np.ndarray) -> np.ndarray:
