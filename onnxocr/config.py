@@ -21,6 +21,7 @@ class DetConfig:
 
     limit_side_len: int = 960
     limit_type: Literal["max", "min"] = "max"
+    max_side_limit: int = 4000  # neither side of the detector input exceeds this (PaddleOCR 3.x), whatever limit_type
     thresh: float = 0.3
     box_thresh: float = 0.6
     unclip_ratio: float = 1.5
@@ -49,6 +50,8 @@ class RecConfig:
     batch_size: int = 6
     batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
+    max_width: int = 6400  # widest recogniser input (px at model height); longer lines are cut into pieces
+    batch_max_pixels: int = 1_000_000  # a batch holds at most this many input pixels (N x H x W); split beyond
     space_recovery: bool | None = None  # None: on for dictionaries with Latin letters
     space_min_prob: float = 0.03  # a space where the model's space class reaches this between two characters
     space_gap_ratio: float = 0.12  # models without a space class: ink-free columns >= ratio x line height make a space

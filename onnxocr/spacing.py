@@ -12,7 +12,7 @@ import dataclasses
 import cv2
 import numpy as np
 
-from .crop import is_vertical, quad_crop_size
+from .crop import ink_columns, is_vertical, quad_crop_size
 from .recognition import RecognizedText, Word
 
 NARROW_GLYPHS = frozenset("Iijl1|!")
@@ -25,18 +25,6 @@ MEDIAN_GAP_FACTOR = 2.2
 def spaced_script(token: str) -> bool:
     """True for characters of scripts that separate words with spaces (not CJK, kana, hangul, fullwidth forms)."""
     return bool(token) and all(ord(c) < 0x2E80 or 0xA000 <= ord(c) < 0xAC00 for c in token)
-
-
-def ink_columns(crop: np.ndarray) -> np.ndarray:
-    """Bool per crop column: True where the column holds ink (Otsu-separated minority pixels, either polarity)."""
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if gray.size == 0 or int(gray.max()) == int(gray.min()):
-        return np.zeros(gray.shape[1] if gray.ndim == 2 else 0, dtype=bool)
-    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = binary == 0 if binary.mean() > 0.5 else binary == 1  # ink is the minority class
-    # ignore specks: a column counts as ink when at least 2 pixels (or 4% of the height) are ink
-    need = max(2, int(round(0.04 * gray.shape[0])))
-    return ink.sum(axis=0) >= need
 
 
 def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
