@@ -16,6 +16,7 @@ from .errors import (
     ModelLoadError,
     ModelNotFoundError,
     OnnxOCRError,
+    OptionError,
     ProviderUnavailableError,
 )
 from .image_io import SUPPORTED_FORMATS, MultiPageWarning
@@ -35,6 +36,7 @@ __all__ = [
     "TextLine",
     "WordBox",
     "OnnxOCRError",
+    "OptionError",
     "ImageLoadError",
     "MultiPageWarning",
     "SUPPORTED_FORMATS",
