@@ -7,7 +7,7 @@ Contract (`load_image`):
 - the pixel limit (width x height) is checked from the file header *before* any pixel is decoded, and a header
   that cannot be read is refused (fails closed): Pillow's lazy `open` reads the header, OpenCV decodes the pixels;
 - transparency is composited on the background that contrasts with the visible ink (white behind dark ink,
-  black behind light ink); EXIF orientation is applied for JPEG, PNG, TIFF and WebP;
+  black behind light ink); EXIF orientation is applied for JPEG, PNG, TIFF and WebP (OpenCV turns JPEG and TIFF);
 - every failure is an `ImageLoadError` whose message is one line: "<input>: <reason>[; <what to do>]".
 """
 
@@ -148,10 +148,9 @@ def header_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _orientation(header, fmt: str) -> int:
-    """EXIF orientation 1-8 of a PNG, TIFF or WebP header (JPEG: OpenCV applies it itself); 1 when absent."""
-    if fmt not in ("png", "tiff", "webp"):
-        return 1
-    if fmt != "tiff" and "exif" not in header.info:  # PNG: an eXIf chunk after the pixels is not looked for
+    """EXIF orientation 1-8 that OpenCV's IMREAD_UNCHANGED leaves to us: PNG and WebP (it applies JPEG's with
+    IMREAD_COLOR and TIFF's Orientation tag itself); 1 when absent."""
+    if fmt not in ("png", "webp") or "exif" not in header.info:  # PNG: an eXIf chunk after the pixels is not read
         return 1
     try:
         value = int(header.getexif().get(0x0112, 1))
