@@ -214,6 +214,11 @@ class TextDetector:
                 f"(input shape {model.input_shape}): a detector needs both sides free or both fixed; re-export it "
                 "with a dynamic input"
             )
+        if model.fixed_dim(0) not in (None, 1):
+            raise ModelLoadError(
+                f"det model {model.path} has a fixed batch size of {model.fixed_dim(0)}: the detector runs one page at "
+                "a time; re-export it with a dynamic batch axis (or batch size 1)"
+            )
         self.fixed_size = (fixed_h, fixed_w) if fixed_h and fixed_w else None  # resized to exactly this size
         self.model = model
         self.config = config

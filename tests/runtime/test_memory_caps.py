@@ -126,6 +126,23 @@ def test_a_thin_image_under_limit_type_min_stays_bounded(model_options, tmp_path
     assert child["outcome"] == "ok" and child["peak_mb"] < PEAK_LIMIT_MB, child
 
 
+@pytest.mark.parametrize(
+    "height, width, limit, kind, expected",
+    [
+        (10, 20000, 736, "min", (32, 4000)),  # main: (736, 1472000), a 13 GB float32 input
+        (20000, 10, 736, "min", (4000, 32)),
+        (5000, 3000, 960, "max", (960, 576)),  # the default rule is untouched
+        (3000, 3000, 4500, "max", (3008, 3008)),  # no upscale past the image, and under the cap: as before
+        (3000, 5000, 6000, "min", (2400, 4000)),  # PaddleOCR 3.x: scaled to the cap, then rounded to 32
+    ],
+)
+def test_detector_input_sides_are_capped_at_max_side_limit(height, width, limit, kind, expected):
+    from onnxocr.config import DetConfig
+    from onnxocr.detection import det_resize_shape
+
+    assert det_resize_shape(height, width, limit, kind, DetConfig.max_side_limit) == expected
+
+
 def test_a_large_recogniser_batch_is_split_by_pixels(model_options):
     from onnxocr import OCR, RecConfig
 
