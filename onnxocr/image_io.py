@@ -5,7 +5,7 @@ Contract (`load_image`):
   a `MultiPageWarning` names the page count), WebP, GIF (first frame), PNM (PBM/PGM/PPM). Anything else is refused
   by its leading bytes, whatever its file name says.
 - the pixel limit (width x height) is checked from the file header *before* any pixel is decoded, and a header
-  that cannot be read is refused (fails closed): Pillow's lazy `open` reads the header, OpenCV decodes the pixels;
+  that cannot be read is refused (fails closed): Pillow's image classes read the header (no pixels), OpenCV decodes;
 - transparency is composited on the background that contrasts with the visible ink (white behind dark ink,
   black behind light ink); EXIF orientation is applied for JPEG, PNG, TIFF and WebP (OpenCV turns JPEG and TIFF);
 - every failure is an `ImageLoadError` whose message is one line: "<input>: <reason>[; <what to do>]".
