@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts bench eval parity soak clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts bench eval parity soak hostile clean
 
 setup: install convert sample
 
@@ -69,6 +69,10 @@ parity: install
 # make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth
 soak: install
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# make hostile  issue 12's hostile inputs through the CLI: exit status, no traceback, peak RSS <= 1.5 GB each
+hostile: install
+	$(BIN)/python bench/hostile.py $(HOSTILE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist

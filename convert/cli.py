@@ -57,11 +57,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, help="download cache (default: $ONNXOCR_CACHE or ~/.cache/onnxocr)")
 
 
+def _store_name(value: str) -> str:
+    """argparse type: a store name becomes a file name in the store, so no separators or '..' (exit 2 otherwise)."""
+    from onnxocr.store import check_store_name
+
+    try:
+        return check_store_name(value)
+    except OnnxOCRError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m convert import",
                                      description="Register an existing ONNX conversion in the model store.")
     parser.add_argument("file", type=Path, help="the .onnx file")
-    parser.add_argument("--name", required=True, help="store name (a catalog name gives task/dictionary from the catalog)")
+    parser.add_argument("--name", required=True, type=_store_name,
+                        help="store name, [A-Za-z0-9._-]+ (a catalog name gives task/dictionary from the catalog)")
     parser.add_argument("--dict", dest="dictionary", help="dictionary: a text file or a catalog dictionary id (rec)")
     parser.add_argument("--task", choices=["det", "cls", "rec"], help="needed when --name is not in the catalog")
     _common(parser)

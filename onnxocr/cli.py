@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import warnings
 from enum import Enum
 from pathlib import Path
@@ -40,15 +38,10 @@ def _fail(message: str, code: int) -> None:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers never see a partial one and an old file survives a failed write."""
+    from .store import atomic_write_bytes
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, fsync=False)  # mode: the replaced file's, else 0o666 & ~umask
 
 
 def _format(results: list, fmt: OutputFormat, several: bool) -> str:

@@ -24,6 +24,23 @@ from .spacing import recover_spaces, word_quads
 from .store import ModelStore
 
 
+def _split_providers(providers: Sequence[Any] | None) -> tuple[tuple[str, ...] | None, dict[str, dict[str, Any]]]:
+    """onnxruntime-style providers (names, or (name, options) pairs) -> (names, options by name)."""
+    if not providers:
+        return None, {}
+    if isinstance(providers, str):
+        providers = [providers]
+    names: list[str] = []
+    options: dict[str, dict[str, Any]] = {}
+    for item in providers:
+        if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[1], dict):
+            names.append(item[0])
+            options[item[0]] = dict(item[1])
+        else:
+            names.append(item)
+    return tuple(names), options
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """Which file serves a task, and why (catalog name or explicit path)."""
@@ -52,17 +69,23 @@ class OCR:
         rec_model: str | Path | None = None,
         dict_path: str | Path | None = None,
         device: str | None = None,
-        providers: Sequence[str] | None = None,
+        providers: Sequence[str | tuple[str, dict[str, Any]]] | None = None,
         threads: int | None = None,
+        provider_options: dict[str, dict[str, Any]] | None = None,
+        session_options: Any = None,
         config: OCRConfig | None = None,
         catalog: str | Path | Catalog | None = None,
         store: str | Path | ModelStore | None = None,
         **options: Any,
     ) -> None:
+        names, from_list = _split_providers(providers)
+        merged = {**from_list, **(provider_options or {})} or None
         self.config = (config or OCRConfig()).replace(
             engine_device=device,
-            engine_providers=tuple(providers) if providers else None,
+            engine_providers=names,
             engine_intra_op_threads=threads,
+            engine_provider_options=merged,
+            engine_session_options=session_options,
             **options,
         )
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
