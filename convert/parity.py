@@ -163,15 +163,22 @@ def _count_hint(characters: tuple[str, ...], missing: int) -> str:
 
 @dataclass(frozen=True)
 class SlimAgreement:
-    """Paddle Inference (the slim program) vs the rewritten ONNX on rendered text pages / line crops."""
+    """Paddle Inference (the slim program) vs the rewritten ONNX on rendered text pages / line crops, beside the
+    ONNX model against itself when only the float summation order changes (onnxruntime graph optimisations
+    off): a quantised model flips activations that sit a rounding hair from a quantisation tie, so two exact
+    implementations agree no better than that."""
 
     max_abs: float  # det: DB map; cls/rec: probabilities
     matched: int  # det: Paddle boxes with an ONNX box at IoU >= 0.9; cls/rec: inputs with the same argmax labels
     total: int
+    self_matched: int  # the same count between onnxruntime with and without graph optimisations
+    self_total: int
     unit: str  # what `matched` counts
 
     def describe(self) -> str:
-        return f"slim program vs ONNX on rendered text: max abs {self.max_abs:.2e}, {self.matched}/{self.total} {self.unit}"
+        return (f"slim program vs ONNX on rendered text: {self.matched}/{self.total} {self.unit} (max abs "
+                f"{self.max_abs:.2e}); the ONNX model against itself with another float order: "
+                f"{self.self_matched}/{self.self_total}")
 
 
 def _rect_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -182,10 +189,20 @@ def _rect_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(iw * ih / union) if union > 0 else 0.0
 
 
+def _agreement(task: str, expected: np.ndarray, actual: np.ndarray, postprocess, shape) -> tuple[int, int]:
+    if task == "det":
+        h, w = shape
+        ref, _ = postprocess(expected[0, 0], h, w)
+        got, _ = postprocess(actual[0, 0], h, w)
+        return sum(any(_rect_iou(r, g) >= 0.9 for g in got) for r in ref), len(ref)
+    return int(np.array_equal(expected.argmax(-1), actual.argmax(-1))), 1
+
+
 def check_slim_agreement(model_file: Path, params_file: Path, onnx_path: Path, task: str,
                          chw: tuple[int, int, int]) -> SlimAgreement:
-    """Run both engines on convert/quantize.py's rendered text; raise ParityError unless every det box is
-    matched (IoU >= 0.9) or every cls/rec argmax label agrees."""
+    """Run Paddle and onnxruntime on convert/quantize.py's rendered text; raise ParityError when the ONNX
+    model agrees with the slim program worse than it agrees with itself under another float summation order
+    (less a slack of 5% of the boxes/labels, at least one: ties are rare events on a few pages)."""
     import onnxruntime as ort
     from onnxocr.config import DetConfig
     from onnxocr.detection import DBPostprocess
@@ -193,24 +210,24 @@ def check_slim_agreement(model_file: Path, params_file: Path, onnx_path: Path, t
     from .quantize import calibration_batches
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    plain = ort.SessionOptions()
+    plain.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    reordered = ort.InferenceSession(str(onnx_path), plain, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     predictor = _paddle_predictor(model_file, params_file)
-    worst, matched, total = 0.0, 0, 0
     postprocess = DBPostprocess(DetConfig())
+    worst, counts = 0.0, np.zeros(4, dtype=int)
     for batch in calibration_batches(task, chw):
         expected = run_paddle(predictor, batch)[0]
         actual = session.run(None, {input_name: batch})[0]
+        other = reordered.run(None, {input_name: batch})[0]
         worst = max(worst, float(np.abs(expected.astype(np.float64) - actual).max()))
-        if task == "det":
-            h, w = batch.shape[2:]
-            ref, _ = postprocess(expected[0, 0], h, w)
-            got, _ = postprocess(actual[0, 0], h, w)
-            total += len(ref)
-            matched += sum(any(_rect_iou(r, g) >= 0.9 for g in got) for r in ref)
-        else:
-            total += 1
-            matched += bool(np.array_equal(expected.argmax(-1), actual.argmax(-1)))
+        counts += (*_agreement(task, expected, actual, postprocess, batch.shape[2:]),
+                   *_agreement(task, actual, other, postprocess, batch.shape[2:]))
+    matched, total, self_matched, self_total = (int(c) for c in counts)
     unit = "boxes matched at IoU 0.9" if task == "det" else "inputs with equal labels"
-    if matched < total:
-        raise ParityError(f"slim program and ONNX disagree on rendered text: {matched}/{total} {unit} (max abs {worst:.3g})")
-    return SlimAgreement(worst, matched, total, unit)
+    result = SlimAgreement(worst, matched, total, self_matched, self_total, unit)
+    slack = max(1, int(0.05 * total))
+    if total == 0 or matched / total < self_matched / max(1, self_total) - slack / total:
+        raise ParityError(f"{result.describe()}: the rewrite is further from Paddle than float rounding explains")
+    return result

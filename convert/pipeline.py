@@ -128,6 +128,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
         agreement = check_slim_agreement(files.model_file, files.params_file, onnx_path, entry.task, chw)
         parity_max_abs = agreement.max_abs
         slim_record = {"max_abs": agreement.max_abs, "matched": agreement.matched, "total": agreement.total,
+                       "self_matched": agreement.self_matched, "self_total": agreement.self_total,
                        "unit": agreement.unit, "noise_max_abs": parity.max_abs}
         notes.append(f"{agreement.describe()}; on noise max abs {parity.max_abs:.2e}")
     if tuple(entry.input_shape) != chw:
@@ -176,7 +177,9 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
     verified = "" if files.verified else " (catalog has no file sha256: source unverified)"
     if files.notes:
         verified += f"; {len(files.notes)} earlier source(s) failed, e.g. {files.notes[0]}"
-    what = f"slim parity {parity_max_abs:.2e} on rendered text" if slim_record else f"parity {parity_max_abs:.2e}"
+    what = (f"slim: {slim_record['matched']}/{slim_record['total']} {slim_record['unit']} vs Paddle's slim run "
+            f"({slim_record['self_matched']}/{slim_record['self_total']} between two float orders of the ONNX)"
+            if slim_record else f"parity {parity_max_abs:.2e}")
     return Outcome(entry.name, CONVERTED, f"{what} from {files.source}{verified}", parity_max_abs, extra)
 
 

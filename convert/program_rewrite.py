@@ -62,9 +62,10 @@ def declared_input_dims(program) -> tuple[int, ...]:
 
 
 def has_fixed_input(program) -> bool:
-    """True when the program fixes the input's batch, height or width (only channels may be fixed)."""
+    """True when the program fixes the input's batch or width. A fixed height alone (PP-OCRv4 rec: 48, free
+    width) is the model's real line height and is left as declared."""
     dims = declared_input_dims(program)
-    return any(d > 0 for axis, d in enumerate(dims) if axis != 1)
+    return len(dims) == 4 and (dims[0] > 0 or dims[3] > 0)
 
 
 def free_input_dims(program) -> None:
