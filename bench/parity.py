@@ -28,6 +28,7 @@ from bench import datasets, metrics
 from bench.eval import _parse_params
 from bench.runner import (
     REPO_ROOT,
+    PaddleModels,
     describe_onnxocr,
     ensure_paddle_venv,
     machine_info,
@@ -146,7 +147,7 @@ def markdown(report: dict, max_rows: int = 300) -> str:
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.parity", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sets", default="icdar2015,funsd,fixtures")
+    ap.add_argument("--sets", default=None, help="icdar2015,funsd,fixtures (default), rendered (with --model-set)")
     ap.add_argument("--limit", type=int, default=None, help="first N images of each set")
     ap.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
     ap.add_argument("--fixtures-root", default=datasets.DEFAULT_FIXTURES)
@@ -157,6 +158,12 @@ def parse_args(argv=None):
     ap.add_argument("--dict")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--model-set", metavar="LANG[:VERSION]",
+                    help="a catalog model set other than ch PP-OCRv4 (e.g. french, german, korean, japan, es, ru, "
+                         "en:PP-OCRv2): its Paddle files from --paddle-models-dir, the corrected dictionary on both "
+                         "sides, and pages rendered from the language's UDHR text (set 'rendered', the default then)")
+    ap.add_argument("--paddle-models-dir", default=os.path.join(datasets.DEFAULT_FIXTURES, "models", "paddle"))
+    ap.add_argument("--pages", type=int, default=8, help="rendered pages (4 lines each) for --model-set")
     ap.add_argument("--min-match", type=float, default=0.99)
     ap.add_argument("--out", default=os.path.join(REPO_ROOT, "out", "parity"))
     return ap.parse_args(argv)
@@ -166,27 +173,40 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     params = _parse_params(args.param)
     all_sets = {}
-    wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
+    lang = version = None
+    if args.model_set:
+        lang, _, version = args.model_set.partition(":")
+        version = version or None
+    wanted = [s.strip() for s in (args.sets or ("rendered" if lang else "icdar2015,funsd,fixtures")).split(",") if s.strip()]
     for name in wanted:
-        if name == "icdar2015":
+        if name == "rendered":
+            if not lang:
+                raise SystemExit("--sets rendered needs --model-set LANG")
+            all_sets[name] = rendered_pages(lang, args.pages, os.path.join(args.out, f"rendered_{lang}"), args.data_root)
+        elif name == "icdar2015":
             all_sets[name] = [s.image for s in datasets.load_icdar2015(args.data_root, args.limit)]
         elif name == "funsd":
             all_sets[name] = [s.image for s in datasets.load_funsd(args.data_root, args.limit)]
         elif name == "fixtures":
             all_sets[name] = datasets.fixture_pages(args.fixtures_root)[: args.limit or None]
         else:
-            raise SystemExit(f"unknown set {name!r} (icdar2015, funsd, fixtures)")
+            raise SystemExit(f"unknown set {name!r} (icdar2015, funsd, fixtures, rendered)")
     images = [p for paths in all_sets.values() for p in paths]
     suffix = "_cls" if args.cls else ""
 
     models = ensure_paddle_venv()
+    if lang:
+        models, set_params = seed_model_set(lang, version, args.paddle_models_dir, args.out)
+        given = {pair.partition("=")[0] for pair in args.param}  # an explicit --param still wins
+        params = {**params, **{k: v for k, v in set_params.items() if k not in given}, "ocr_version": "PP-OCRv2"}
+        suffix = f"_{lang}{suffix}"
     ref = run_paddle_reference(images, params, args.cls, os.path.join(args.out, f"paddle_reference{suffix}.json"),
                                models)
     ref_by_path = reference_by_path(ref)
 
     overrides = onnxocr_overrides(params, space_recovery=False)
     explicit = {"det": args.det_model, "rec": args.rec_model, "cls": args.cls_model, "dict": args.dict}
-    ocr = make_onnxocr(None, None, overrides, args.cls, explicit, args.threads)
+    ocr = make_onnxocr(lang, version, overrides, args.cls, explicit, args.threads)
     t0 = time.time()
     ours = run_onnxocr(ocr, images)
     wall = time.time() - t0
@@ -219,6 +239,58 @@ def main(argv=None) -> int:
     print("\n".join(md.split("\n## Differences")[0].splitlines()))
     print(f"wrote {os.path.join(args.out, f'parity{suffix}.md')} and .json", file=sys.stderr)
     return 0 if report["pass"] else 1
+
+
+def seed_model_set(lang: str, version: str | None, paddle_dir: str, out: str) -> tuple:
+    """PaddleOCR's side of a catalog model set: the Paddle folders of its det/rec/cls rows, and the dictionary
+    as the converted recogniser carries it (catalog corrections applied), written to a file for PaddleOCR."""
+    from onnxocr.catalog import load_catalog
+    from onnxocr.engine import OnnxModel
+    from onnxocr.config import EngineConfig
+    from onnxocr.store import ModelStore
+
+    catalog = load_catalog()
+    _, names = catalog.model_set(lang, version)
+    store = ModelStore()
+    folders = {}
+    for task, name in names.items():
+        row = catalog.model(name)
+        candidates = [f"{name}_infer"] + [os.path.basename(s.url)[: -len(".tar")] for s in row.sources if s.url]
+        found = [os.path.join(paddle_dir, c) for c in candidates if os.path.isdir(os.path.join(paddle_dir, c))]
+        if not found and task == "cls":
+            found = [ensure_paddle_venv(quiet=True).cls]  # the default classifier's files
+        if not found:
+            raise SystemExit(f"{name}: no Paddle folder under {paddle_dir} (tried {', '.join(candidates)})")
+        folders[task] = found[0]
+    rec_entry = catalog.model(names["rec"])
+    characters = OnnxModel(store.verify(names["rec"]), EngineConfig()).metadata["character"].split("\n")
+    os.makedirs(out, exist_ok=True)
+    dict_path = os.path.join(out, f"{rec_entry.dictionary}.as_trained.txt")
+    with open(dict_path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(characters) + "\n")
+    shape = ",".join(str(d if d > 0 else 320) for d in rec_entry.input_shape)
+    params = {"rec_image_shape": shape, "use_space_char": rec_entry.use_space_char}
+    return PaddleModels(det=folders["det"], rec=folders["rec"], cls=folders.get("cls", ""), dict_path=dict_path), params
+
+
+def rendered_pages(lang: str, count: int, folder: str, data_root: str) -> list:
+    """`count` pages of 4 lines of the language's UDHR text, written once as PNG files under `folder`."""
+    import cv2
+
+    from bench import rendered
+
+    if lang not in rendered.LANGUAGE_CORPORA:
+        raise SystemExit(f"no UDHR corpus known for {lang!r}: {', '.join(sorted(rendered.LANGUAGE_CORPORA))}")
+    corpus, kind = rendered.LANGUAGE_CORPORA[lang]
+    corpus_dir = os.path.join(data_root, "corpora")
+    lines = rendered.corpus_lines(corpus_dir, corpus, count=4 * count, max_chars=30)
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = os.path.join(folder, f"page_{index + 1:02d}.png")
+        cv2.imwrite(path, rendered.render_page(lines[4 * index : 4 * index + 4], kind))
+        paths.append(path)
+    return paths
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import rendered
 from convert.cli import main
 from onnxocr.catalog import load_catalog
 from onnxocr.store import ModelStore
@@ -28,12 +29,6 @@ from convert_testlib import FIXTURES, REPO, needs_paddle, needs_shared
 
 PADDLE_DIR = FIXTURES / "models" / "paddle"
 CORPORA = REPO.parent / "shared" / "data" / "corpora"
-FONTS = {
-    "latin": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "korean": "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
-    "japan": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-}
-# recogniser -> (corpus, font, dictionary source folder): every reachable V2.0 recogniser
 RECOGNISERS = {
     "french_mobile_v2.0_rec": ("udhr_fr.txt", "latin"),
     "german_mobile_v2.0_rec": ("udhr_de.txt", "latin"),
@@ -48,40 +43,15 @@ RECOGNISERS = {
 needs_corpora = pytest.mark.skipif(not CORPORA.is_dir(), reason="../shared/data/corpora is not beside the checkout")
 
 
-def _font(kind: str, size: int = 36):
-    from PIL import ImageFont
-
-    path = Path(FONTS[kind])
-    if not path.is_file():
-        pytest.fail(f"font {path} missing: `make test` installs fonts-dejavu-core, fonts-nanum and fonts-wqy-zenhei")
-    return ImageFont.truetype(str(path), size)
-
-
 def render_text_line(text: str, kind: str) -> np.ndarray:
-    """BGR uint8 line image of `text` (black on white), the font's full line height plus a margin."""
-    from PIL import Image, ImageDraw
-
-    font = _font(kind)
-    left, _, right, _ = font.getbbox(text)
-    ascent, descent = font.getmetrics()
-    image = Image.new("RGB", (right - left + 16, ascent + descent + 8), "white")
-    ImageDraw.Draw(image).text((8 - left, 4), text, font=font, fill="black")
-    return np.asarray(image)[:, :, ::-1].copy()
+    try:
+        return rendered.render_text_line(text, kind)
+    except rendered.FontMissing as exc:
+        pytest.fail(str(exc))
 
 
 def corpus_lines(corpus: str, count: int = 8, max_chars: int = 28) -> list[str]:
-    """Short lines cut at word boundaries from a UDHR text (for CJK: fixed-length slices)."""
-    text = " ".join((CORPORA / corpus).read_text(encoding="utf-8").split())
-    cjk = corpus.endswith(("_ja.txt", "_zh-Hans.txt", "_zh-Hant.txt"))
-    lines, start = [], len(text) // 5  # skip the title block
-    while len(lines) < count and start < len(text):
-        piece = text[start : start + max_chars]
-        if not cjk and " " in piece:
-            piece = piece[: piece.rfind(" ")]
-        if piece.strip():
-            lines.append(piece.strip())
-        start += len(piece) + 1
-    return lines
+    return rendered.corpus_lines(CORPORA, corpus, count, max_chars)
 
 
 def cer(reference: str, hypothesis: str) -> float:
@@ -221,13 +191,8 @@ def test_cli_reads_a_rendered_page_with_detection(seed_store, tmp_path, lang, ve
     import cv2
 
     lines = corpus_lines(corpus, count=4, max_chars=24)
-    rows = [render_text_line(t, font) for t in lines]
-    width = max(r.shape[1] for r in rows) + 80
-    page = np.full((sum(r.shape[0] + 30 for r in rows) + 60, width, 3), 255, np.uint8)
-    y = 40
-    for r in rows:
-        page[y : y + r.shape[0], 40 : 40 + r.shape[1]] = r
-        y += r.shape[0] + 30
+    render_text_line(lines[0], font)  # a missing font fails here with the line that says how to install it
+    page = rendered.render_page(lines, font)
     cv2.imwrite(str(tmp_path / "page.png"), page)
     args = [sys.executable, "-m", "onnxocr.cli", str(tmp_path / "page.png"), "--lang", lang, "--format", "json"]
     args += ["--version", version] if version else []
