@@ -16,7 +16,7 @@ import re
 import struct
 import warnings
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Iterator, Union
 
 import cv2
 import numpy as np
@@ -338,3 +338,57 @@ def _to_uint8(image: np.ndarray, name: str) -> np.ndarray:
     if np.issubdtype(image.dtype, np.integer):
         return np.clip(image, 0, 255).astype(np.uint8)
     raise ImageLoadError(f"{name}: unsupported array dtype {image.dtype}; pass uint8, uint16, bool or float")
+
+
+def decode_pages(data: bytes, name: str, max_pixels: int | None = None) -> "Iterator[np.ndarray]":
+    """Every page of encoded image bytes as BGR uint8 (H, W, 3): all pages of a multi-page TIFF, one page for any
+    other format. Each TIFF page's size is checked against `max_pixels` from its header before any pixel is
+    decoded; a failure is an ImageLoadError naming the page ("<name> page 3: ...")."""
+    import struct as _struct
+
+    if sniff_format(data) != "tiff":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield decode_image(data, name, max_pixels)
+        return
+    ifds: list[int] = []
+    order = "<" if data[:2] == b"II" else ">"
+    try:
+        offset = _struct.unpack(order + "I", data[4:8])[0]
+        while 8 <= offset <= len(data) - 2 and offset not in ifds:
+            ifds.append(offset)
+            count = _struct.unpack(order + "H", data[offset : offset + 2])[0]
+            end = offset + 2 + 12 * count
+            if end + 4 > len(data):
+                break
+            offset = _struct.unpack(order + "I", data[end : end + 4])[0]
+    except _struct.error:
+        pass
+    if len(ifds) <= 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield decode_image(data, name, max_pixels)
+        return
+    for number, ifd in enumerate(ifds, start=1):
+        size: dict[int, int] = {}
+        try:
+            count = _struct.unpack(order + "H", data[ifd : ifd + 2])[0]
+            for i in range(count):
+                entry = data[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+                tag, kind = _struct.unpack(order + "HH", entry[:4])
+                if tag in (256, 257) and kind in (3, 4):
+                    size[tag] = _struct.unpack(order + ("H" if kind == 3 else "I"), entry[8 : 10 if kind == 3 else 12])[0]
+        except _struct.error:
+            pass
+        if 256 in size and 257 in size:
+            _check_size(size[257], size[256], f"{name} page {number}", max_pixels)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for number in range(1, len(ifds) + 1):
+        try:
+            ok, mats = cv2.imdecodemulti(buf, cv2.IMREAD_UNCHANGED, range=(number - 1, number))
+        except cv2.error:
+            ok, mats = False, []
+        if not ok or not mats or mats[0] is None or mats[0].size == 0:
+            raise ImageLoadError(f"{name} page {number}: TIFF page is truncated or corrupt; re-save the file")
+        _check_size(mats[0].shape[0], mats[0].shape[1], f"{name} page {number}", max_pixels)
+        yield to_bgr_uint8(mats[0], f"{name} page {number}")
