@@ -52,11 +52,41 @@ def bbox_of(quad: np.ndarray, width: int, height: int) -> Box:
     return Box(left, top, right, bottom)
 
 
+MIN_WORD_GAP = 0.25  # of the line height: neighbouring word boxes are kept at least this far apart
+
+
 def line_words(line: TextLine) -> list[WordBox]:
-    """The line's word boxes; without any (no space recovery, e.g. CJK), the text split on spaces with the quad
-    shared out along its length in proportion to each word's characters (one word for a line without spaces)."""
-    if line.words:
-        return list(line.words)
+    """The line's word boxes, kept MIN_WORD_GAP apart so that readers of box formats (pdftotext, ocrmypdf's
+    renderer) see the word break; without any (no space recovery, e.g. CJK), the text split on spaces with the
+    quad shared out along its length in proportion to each word's characters (one word for a line without spaces)."""
+    return _separated(list(line.words) if line.words else _split_line(line), line.box)
+
+
+def _separated(words: list[WordBox], line_box: np.ndarray) -> list[WordBox]:
+    """Pull apart neighbouring words whose boxes touch or overlap along the line (each keeps >= half its width)."""
+    if len(words) < 2:
+        return words
+    tl, tr, _, bl = np.asarray(line_box, dtype=np.float64).reshape(4, 2)[[0, 1, 2, 3]]
+    axis = tr - tl
+    length = float(np.hypot(*axis))
+    if length < 1e-6:
+        return words
+    axis /= length
+    min_gap = MIN_WORD_GAP * float(np.hypot(*(bl - tl)))
+    quads = [np.asarray(w.box, dtype=np.float64).reshape(4, 2).copy() for w in words]
+    for left, right in zip(quads, quads[1:]):
+        gap = float(min(right[[0, 3]] @ axis) - max(left[[1, 2]] @ axis))
+        if gap >= min_gap:
+            continue
+        shift = (min_gap - gap) / 2
+        left_w = float(max(left[[1, 2]] @ axis) - min(left[[0, 3]] @ axis))
+        right_w = float(max(right[[1, 2]] @ axis) - min(right[[0, 3]] @ axis))
+        left[[1, 2]] -= axis * min(shift, left_w / 2)
+        right[[0, 3]] += axis * min(shift, right_w / 2)
+    return [WordBox(w.text, q.astype(np.float32)) for w, q in zip(words, quads)]
+
+
+def _split_line(line: TextLine) -> list[WordBox]:
     words = line.text.split()
     if not words:
         return []
@@ -283,7 +313,8 @@ class AltoWriter(Writer):
             area = Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
             out.append(f'        <TextBlock ID="block_{n}_1" {_pos(area)}>\n')
             for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
-                out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)}>\n')
+                direction = ' BASEDIRECTION="rtl"' if is_rtl(line.text) else ""
+                out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)}{direction}>\n')
                 words = line_words(line)
                 for j, word in enumerate(words, start=1):
                     wb = bbox_of(word.box, w, h)
@@ -308,9 +339,10 @@ class AltoWriter(Writer):
             f'xsi:schemaLocation="{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd">\n'
             "  <Description>\n    <MeasurementUnit>pixel</MeasurementUnit>\n"
             + (f"    <sourceImageInformation>\n{names}    </sourceImageInformation>\n" if names else "")
-            + '    <OCRProcessing ID="ocr_1">\n      <ocrProcessingStep>\n        <processingSoftware>\n'
-            f"          <softwareName>onnxocr</softwareName>\n          <softwareVersion>{__version__}</softwareVersion>\n"
-            "        </processingSoftware>\n      </ocrProcessingStep>\n    </OCRProcessing>\n  </Description>\n"
+            + '    <Processing ID="processing_1">\n      <processingCategory>contentGeneration</processingCategory>\n'
+            "      <processingSoftware>\n"
+            f"        <softwareName>onnxocr</softwareName>\n        <softwareVersion>{__version__}</softwareVersion>\n"
+            "      </processingSoftware>\n    </Processing>\n  </Description>\n"
             "  <Layout>\n" + "".join(self._pages) + "  </Layout>\n</alto>\n"
         )
 
