@@ -6,6 +6,7 @@ the limit, or one PDFium cannot render, is a PageError naming the file and page,
 
 from __future__ import annotations
 
+import io
 from typing import Iterator
 
 import numpy as np
@@ -30,16 +31,7 @@ def read_pdf_pages(
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        text = str(exc)
-        if "password" in text.lower():
-            reason = "is encrypted (password protected); decrypt it first, e.g. `qpdf --decrypt --password=... in.pdf out.pdf`"
-        elif "success" in text.lower():  # PDFium gives no reason when the page tree is empty
-            reason = "PDF has no pages (an empty or unreadable page tree)"
-        elif "format" in text.lower() or "corrupt" in text.lower():
-            reason = "is not a readable PDF (truncated or corrupt); re-download or repair it (e.g. `qpdf in.pdf out.pdf`)"
-        else:
-            reason = f"cannot be opened as a PDF ({text.splitlines()[0] if text else 'PDFium error'})"
-        yield PageError(name, None, f"{name}: {reason}")
+        yield PageError(name, None, f"{name}: {_why_unreadable(data, exc)}")
         return
     try:
         count = len(document)
@@ -94,3 +86,21 @@ def _to_bgr(array: np.ndarray, mode: str) -> np.ndarray:
     if mode in ("RGB", "RGBA", "RGBX"):
         array = array[:, :, 2::-1] if array.shape[2] >= 3 else array
     return np.ascontiguousarray(array[:, :, :3])
+
+
+def _why_unreadable(data: bytes, exc: Exception) -> str:
+    """Why PDFium refused a PDF. PDFium's error code can be stale (it reports no error for a PDF without pages),
+    so pikepdf (the same `pdf` extra) tells encrypted and page-less files from damaged ones."""
+    try:
+        import pikepdf
+    except ImportError:
+        return f"cannot be opened as a PDF ({str(exc).splitlines()[0] if str(exc) else 'PDFium error'})"
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) == 0:
+                return "PDF has no pages"
+    except pikepdf.PasswordError:
+        return "is encrypted (password protected); decrypt it first, e.g. `qpdf --decrypt --password=... in.pdf out.pdf`"
+    except Exception:  # noqa: BLE001 - any parse failure means the same thing to the user
+        pass
+    return "is not a readable PDF (truncated or corrupt); re-download it, or repair it (e.g. `qpdf in.pdf repaired.pdf`)"
