@@ -93,6 +93,23 @@ ISO_639_2 = {
 }
 
 
+# Table languages that are one language (the others, latin/cyrillic/devanagari/arabic, are scripts) -> BCP 47.
+_TABLE_BCP_47 = {"ch": "zh-Hans", "chinese_cht": "zh-Hant", "en": "en", "french": "fr", "german": "de",
+                 "korean": "ko", "japan": "ja", "ta": "ta", "te": "te", "ka": "kn"}
+
+
+def bcp47(lang: str | None) -> str | None:
+    """A BCP 47 tag for a --lang value as the user gave it (for xml:lang in hOCR): ISO 639-1 codes as they are,
+    tesseract codes and one-language table names mapped, None for script groups (latin, cyrillic, ...)."""
+    if not lang:
+        return None
+    key = lang.strip().lower()
+    key = ISO_639_2.get(key, key)
+    if key in _TABLE_BCP_47:
+        return _TABLE_BCP_47[key]
+    return key if len(key) == 2 and key.isalpha() and key not in ("ch", "ka") else None
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The parsed catalog: models, dictionaries, the language table and language aliases."""

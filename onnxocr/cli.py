@@ -193,10 +193,6 @@ class _Outputs:
             raise
 
 
-def _lang_for_output(lang: str | None) -> str | None:
-    return lang.split("+")[0] if lang else None
-
-
 ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="OCR images and documents with PaddleOCR models on onnxruntime.")
 
 
@@ -254,8 +250,11 @@ def run(
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
-    outputs = _Outputs(fmt, output, several, _lang_for_output(ocr.lang), skip_existing)
-    code = _run_pages(ocr, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, draw=draw, several=several, quiet=quiet)
+    from .catalog import bcp47
+
+    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr.lang), skip_existing)
+    paged = several or any(Path(name).suffix.lower() in (".pdf", ".tif", ".tiff") or name == STDIN for name in inputs)
+    code = _run_pages(ocr, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, draw=draw, several=several, quiet=quiet or not paged)
     if code:
         raise typer.Exit(code)
 
@@ -279,7 +278,7 @@ def _build_ocr(**options):
 
 def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
     """OCR every page of every input into `outputs`; report each failure on one line and go on. Returns the
-    exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed."""
+    exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
     from .readers import InputFile, PageError, expand_inputs
 
     seen: dict[str, None] = {}
@@ -329,12 +328,18 @@ def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: 
 
 
 def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
+    """Save the page with its boxes: to `draw` itself for one single-page input named with a file suffix (later
+    pages beside it as NAME-2.png, ...), else into the folder `draw` as STEM.png, or STEM-N.png for PDF/TIFF pages."""
     from .draw import draw_result
 
-    stem = Path(page.source).stem if page.input is not None and page.input.data is None else "stdin"
-    multi = page.page is not None and page.page > 1 or (page.input is not None and Path(page.source).suffix.lower() == ".pdf")
-    name = f"{stem}-{page.page}.png" if multi else f"{stem}.png"
-    target = draw / name if several or multi else draw
+    number = page.page or 1
+    if draw.suffix and not several:
+        target = draw if number == 1 else draw.with_name(f"{draw.stem}-{number}{draw.suffix}")
+    else:
+        named = page.input is not None and page.input.data is None
+        stem = Path(page.source).stem if named else "stdin"
+        paged = number > 1 or Path(page.source).suffix.lower() in (".pdf", ".tif", ".tiff")
+        target = draw / (f"{stem}-{number}.png" if paged else f"{stem}.png")
     try:
         _write_atomic(target, draw_result(page.image, page.result))
         return True

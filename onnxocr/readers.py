@@ -119,6 +119,8 @@ def _walk(folder: str) -> Iterator[InputFile | PageError]:
             if Path(filename).suffix.lower() in DOCUMENT_SUFFIXES and not filename.startswith("."):
                 found.append(os.path.join(dirpath, filename))
     yield from errors
+    if not found and not errors:
+        yield PageError(folder, None, f"{folder}: folder holds no images or PDFs ({', '.join(sorted(DOCUMENT_SUFFIXES))})")
     for path in sorted(found, key=lambda p: Path(p).parts):
         yield InputFile(path, root=folder)
 
