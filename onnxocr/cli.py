@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import tempfile
-import warnings
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -203,7 +202,7 @@ def run(
     version: Optional[str] = typer.Option(None, "--version", help="Model set: PP-OCRv4 or PP-OCRv2 [default: PP-OCRv4 where the language has it]."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
-    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 200, measured in docs/documents.md]."),
+    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 300, measured: README, Documents]."),
     pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read from each PDF/TIFF, e.g. 1-3,7 (counted from 1) [default: all]."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="With -o: skip inputs whose output file already exists (resume a long run)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),

@@ -17,7 +17,7 @@ import numpy as np
 from .errors import OnnxOCRError
 from .result import OCRResult
 
-DEFAULT_IMAGE_DPI = 200.0  # page size for images that carry no resolution (the PDF reader's default dpi)
+DEFAULT_IMAGE_DPI = 300.0  # page size for images that carry no resolution (the PDF reader's default dpi)
 GLYPH_WIDTH = 500  # every CID's advance, in 1/1000 em; words are stretched to their boxes with Tz
 JPEG_QUALITY = 85
 

@@ -9,8 +9,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 RENDER_DPI = 300
 
@@ -78,6 +76,3 @@ def word_recall(expected: str, got: str) -> float:
 def lines_to_text(pages: list[list[str]]) -> str:
     return "\n".join(line for lines in pages for line in lines)
 
-
-def gray_page(image: np.ndarray) -> bool:
-    return bool(np.all(image[..., 0] == image[..., 1]))
