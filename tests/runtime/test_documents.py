@@ -411,3 +411,28 @@ def test_progress_bar_on_a_terminal_and_quiet_turns_it_off(tmp_path):
     assert code == 0 and "2/?" in shown, shown
     code, shown = _stderr_on_a_terminal([path, "--quiet"])
     assert code == 0 and shown == "", shown
+
+
+def test_right_to_left_lines_are_marked_in_hocr_and_alto():
+    import numpy as np
+    import xmlschema
+
+    from onnxocr.result import OCRResult, TextLine
+    from onnxocr.writers import make_writer
+
+    def quad(y):
+        return np.array([[10, y], [300, y], [300, y + 30], [10, y + 30]], np.float32)
+
+    result = OCRResult(lines=[TextLine(quad(10), "مرحبا بالعالم", 0.93), TextLine(quad(60), "Hello world", 0.88)], width=320, height=100, source="mixed.png")
+    out = {}
+    for fmt in ("hocr", "alto"):
+        buffer = io.BytesIO()
+        writer = make_writer(fmt, buffer)
+        writer.add(result)
+        writer.end()
+        out[fmt] = buffer.getvalue()
+    lines = ET.fromstring(out["hocr"]).findall(f".//{XHTML}span[@class='ocr_line']")
+    assert [line.get("dir") for line in lines] == ["rtl", None]
+    assert [w.text for w in lines[0]] == ["مرحبا", "بالعالم"]
+    xmlschema.XMLSchema(str(XSD)).validate(io.BytesIO(out["alto"]))
+    assert [line.get("BASEDIRECTION") for line in ET.fromstring(out["alto"]).iter(f"{ALTO}TextLine")] == ["rtl", None]
