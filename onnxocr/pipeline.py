@@ -243,5 +243,9 @@ class OCR:
             except OnnxOCRError as exc:
                 yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
                 continue
+            except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
+                reason = (str(exc).strip().splitlines() or [""])[0][:200]
+                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
+                continue
             result = dataclasses.replace(result, source=page.source, page=page.page)
             yield PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)

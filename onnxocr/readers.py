@@ -198,5 +198,9 @@ def iter_pages(
             if isinstance(item, PageError):
                 yield None, item
                 continue
-            for page in read_pages(item, dpi=dpi, pages=ranges, max_pixels=max_pixels):
-                yield item, page
+            try:
+                for page in read_pages(item, dpi=dpi, pages=ranges, max_pixels=max_pixels):
+                    yield item, page
+            except Exception as exc:  # a reader failure nobody foresaw ends this file, not the run
+                reason = (str(exc).strip().splitlines() or [""])[0][:200]
+                yield item, PageError(item.path, None, f"{describe(item.path)}: unexpected {type(exc).__name__}: {reason}")
