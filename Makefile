@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert system-deps bench bench-dpi eval parity soak clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean
 
 setup: install convert sample
 
@@ -52,8 +52,17 @@ system-deps:
 		$$sudo apt-get update -q && $$sudo apt-get install -y -q poppler-utils ghostscript qpdf fonts-dejavu-core; \
 	fi
 
-test-convert: install-convert
+test-convert: install-convert fonts
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
+
+# Fonts the seed-model tests render with (Latin/Cyrillic, Hangul, kana/kanji); Debian packages, installed when missing.
+FONT_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/nanum/NanumGothic.ttf /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+fonts:
+	@missing=""; for f in $(FONT_FILES); do [ -f $$f ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing fonts for the tests (missing:$$missing)"; \
+	  apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-nanum fonts-wqy-zenhei >/dev/null; \
+	fi
 
 # Benchmarks and evaluations (not part of `make test`): read ../shared/data in place.
 # make bench    onnxocr vs RapidOCR 1.4.4 (own venv), twice: each system on its own ONNX files of the same Paddle
@@ -77,6 +86,10 @@ parity: install
 # make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth
 soak: install
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# make hostile  issue 12's hostile inputs through the CLI: exit status, no traceback, peak RSS <= 1.5 GB each
+hostile: install
+	$(BIN)/python bench/hostile.py $(HOSTILE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist

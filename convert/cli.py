@@ -32,14 +32,19 @@ def _convert_parser() -> argparse.ArgumentParser:
         prog="python -m convert",
         description="Convert PaddleOCR models from models.toml to ONNX, prove parity with Paddle Inference, "
         "and install them in the model store. Without names: the catalog's default set. "
-        "`python -m convert import FILE.onnx --name N [--dict D]` registers an existing ONNX file.",
+        "`python -m convert import FILE.onnx --name N [--dict D]` registers an existing ONNX file; "
+        "`python -m convert check-dict MODEL.onnx DICT.txt` checks that a recogniser reads each dictionary entry "
+        "at its own index.",
     )
     parser.add_argument("names", nargs="*", help="catalog model names")
     parser.add_argument("--lang", help="convert the model set of this language (PaddleOCR name or ISO code)")
     parser.add_argument("--version", dest="model_version", help="with --lang: PP-OCRv4 or PP-OCRv2 (default: catalog default)")
     parser.add_argument("--all", action="store_true", help="every convertible catalog row")
     _common(parser)
-    parser.add_argument("--source-dir", type=Path, help="look here first for <name>_infer/ folders or tars")
+    parser.add_argument("--source-dir", type=Path, help="look here first for <name>_infer/ folders or tars "
+                        "(also the official tar names), and for dictionaries in it or in a dicts/ folder beside it")
+    parser.add_argument("--dict-dir", type=Path, action="append", default=[],
+                        help="look here first for dictionary files (e.g. es_dict.txt), verified by their sha256")
     parser.add_argument("--force", action="store_true", help="convert again even if the store has it from the same source")
     parser.add_argument("--quantize", choices=["int8"], help="also write <name>_int8 (static QDQ int8 calibrated on rendered text; see docs/performance.md for its speed)")
     parser.add_argument("--opset", type=int, default=14, help="ONNX opset to ask paddle2onnx for (default 14)")
@@ -52,11 +57,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, help="download cache (default: $ONNXOCR_CACHE or ~/.cache/onnxocr)")
 
 
+def _store_name(value: str) -> str:
+    """argparse type: a store name becomes a file name in the store, so no separators or '..' (exit 2 otherwise)."""
+    from onnxocr.store import check_store_name
+
+    try:
+        return check_store_name(value)
+    except OnnxOCRError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m convert import",
                                      description="Register an existing ONNX conversion in the model store.")
     parser.add_argument("file", type=Path, help="the .onnx file")
-    parser.add_argument("--name", required=True, help="store name (a catalog name gives task/dictionary from the catalog)")
+    parser.add_argument("--name", required=True, type=_store_name,
+                        help="store name, [A-Za-z0-9._-]+ (a catalog name gives task/dictionary from the catalog)")
     parser.add_argument("--dict", dest="dictionary", help="dictionary: a text file or a catalog dictionary id (rec)")
     parser.add_argument("--task", choices=["det", "cls", "rec"], help="needed when --name is not in the catalog")
     _common(parser)
@@ -96,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["import"]:
             return _main_import(_import_parser().parse_args(argv[1:]))
+        if argv[:1] == ["check-dict"]:
+            from .check_dict import main as check_dict_main
+
+            return check_dict_main(argv[1:])
         return _main_convert(_convert_parser().parse_args(argv))
     except (OnnxOCRError, ConvertError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -110,7 +130,8 @@ def _main_convert(args: argparse.Namespace) -> int:
     names = select_models(catalog, args.names, args.lang, args.model_version, args.all)
     store = ModelStore(args.out)
     options = ConvertOptions(cache_dir=args.cache or default_cache_dir(), source_dir=args.source_dir,
-                             force=args.force, quantize=args.quantize, opset=args.opset)
+                             force=args.force, quantize=args.quantize, opset=args.opset,
+                             dict_dirs=tuple(args.dict_dir))
     if options.source_dir is not None and not options.source_dir.is_dir():
         raise ConvertError(f"--source-dir {options.source_dir}: no such folder")
     outcomes = []

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Iterator
 
 from .errors import ConvertError
 
@@ -45,13 +41,12 @@ def converter_versions(opset: int) -> str:
 
 def program_op_types(model_file: Path) -> tuple[str, ...]:
     """The sorted set of op types in a legacy Paddle program (.pdmodel, a ProgramDesc protobuf)."""
-    from paddle.base.proto import framework_pb2
+    from .program_rewrite import ProgramError, read_program
 
-    program = framework_pb2.ProgramDesc()
     try:
-        program.ParseFromString(model_file.read_bytes())
-    except Exception as exc:  # protobuf raises its own DecodeError
-        raise ExportError(f"{model_file}: not a legacy Paddle program ({exc})") from None
+        program = read_program(model_file)
+    except ProgramError as exc:
+        raise ExportError(str(exc)) from None
     return tuple(sorted({op.type for block in program.blocks for op in block.ops}))
 
 
@@ -59,59 +54,65 @@ def fake_quant_ops(op_types: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(op for op in op_types if op.startswith(FAKE_QUANT_PREFIXES) or op in QDQ_OPS)
 
 
-@contextlib.contextmanager
-def _captured_fds() -> Iterator[Path]:
-    """Send the C++ libraries' stdout/stderr chatter to a temp file (its path is yielded) for the duration."""
-    with tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False) as log:
-        log_path = Path(log.name)
-        saved = [os.dup(1), os.dup(2)]
+EXPORT_TIMEOUT_S = 900
+_CHILD = (
+    "import sys, paddle2onnx\n"
+    "model, params, out, opset, optimize = sys.argv[1:6]\n"
+    "paddle2onnx.export(model, params, save_file=out, opset_version=int(opset), auto_upgrade_opset=True, "
+    "verbose=False, enable_onnx_checker=True, enable_optimize=optimize == '1', deploy_backend='onnxruntime')\n"
+)
+
+
+def _run_paddle2onnx(model_file: Path, params_file: Path, out_path: Path, opset: int, optimize: bool) -> str | None:
+    """paddle2onnx in a child process, so that its aborts (SIGABRT on unsupported ops) cannot take this one
+    down. Returns None on success, else a one-line reason from its output."""
+    import signal
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", _CHILD, str(model_file), str(params_file), str(out_path), str(opset),
+               "1" if optimize else "0"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=EXPORT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"paddle2onnx did not finish within {EXPORT_TIMEOUT_S} s"
+    if done.returncode == 0:
+        return None
+    lines = [ln.strip() for ln in (done.stdout + "\n" + done.stderr).splitlines() if ln.strip()]
+    unsupported = [ln for ln in lines if "not supported" in ln.lower() or "unsupported" in ln.lower()]
+    useful = [ln for ln in lines if "warn" not in ln.lower() and not ln.startswith(("File ", "Traceback"))]
+    reason = (unsupported or useful or ["no message"])[-1][:400]
+    if done.returncode < 0:
         try:
-            os.dup2(log.fileno(), 1)
-            os.dup2(log.fileno(), 2)
-            yield log_path
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        return f"paddle2onnx aborted ({name}): {reason}"
+    return reason
 
 
-def _tail(path: Path, lines: int = 3) -> str:
-    text = path.read_text(errors="replace") if path.is_file() else ""
-    useful = [ln.strip() for ln in text.splitlines() if ln.strip() and "warn" not in ln.lower()]
-    return " / ".join(useful[-lines:]) or "no message"
-
-
-def export_onnx(model_file: Path, params_file: Path, out_path: Path, *, opset: int = DEFAULT_OPSET) -> ExportResult:
+def export_onnx(model_file: Path, params_file: Path, out_path: Path, *, opset: int = DEFAULT_OPSET,
+                keep_names: bool = False) -> ExportResult:
     """Convert one Paddle inference model to ONNX (dynamic dims stay dynamic) and run onnx's full checker.
 
-    Raises ExportError with paddle2onnx's own reason; for PaddleSlim fake-quant programs the message names
-    the fake-quant ops found and points to `--quantize int8` as the alternative.
+    `keep_names`: skip paddle2onnx's graph optimiser, which renames tensors, so that every Paddle variable
+    keeps its name in the ONNX graph (slim.py places Q/DQ by name).
+
+    Raises ExportError with paddle2onnx's own reason (also when it aborts); for PaddleSlim fake-quant
+    programs the message names the fake-quant ops found.
     """
     import onnx
-    import paddle2onnx
 
     ops = program_op_types(model_file)
     quant_ops = fake_quant_ops(ops)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with _captured_fds() as log_path:
-        try:
-            paddle2onnx.export(
-                str(model_file), str(params_file), save_file=str(out_path), opset_version=opset,
-                auto_upgrade_opset=True, verbose=False, enable_onnx_checker=True, enable_optimize=True,
-                deploy_backend="onnxruntime",
-            )
-            error = None
-        except Exception as exc:  # paddle2onnx raises bare Exceptions / RuntimeErrors
-            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    detail = _tail(log_path)
-    log_path.unlink(missing_ok=True)
+    error = _run_paddle2onnx(model_file, params_file, out_path, opset, optimize=not keep_names)
     if error is not None or not out_path.is_file() or out_path.stat().st_size == 0:
-        reason = error or detail
+        reason = error or "paddle2onnx wrote no model"
         if quant_ops:
             raise ExportError(
                 f"paddle2onnx {package_version('paddle2onnx')} rejected this PaddleSlim quantised program "
-                f"(fake-quant ops: {', '.join(quant_ops)}): {reason}; convert the float model and use --quantize int8"
+                f"(fake-quant ops: {', '.join(quant_ops)}): {reason}"
             )
         raise ExportError(f"paddle2onnx {package_version('paddle2onnx')} failed: {reason}")
     model = onnx.load(str(out_path))

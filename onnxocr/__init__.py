@@ -1,5 +1,13 @@
 """onnxocr: PaddleOCR's models on onnxruntime, without PaddlePaddle."""
 
+import os as _os
+
+# Before OpenCV is first imported (it reads both once, at load): its own decoder ceiling, as a backstop behind the
+# header check of max_image_pixels (2 x Pillow's bound, about 1 GB of BGR pixels, in place of OpenCV's 2^30 px =
+# 3 GB), and no log lines of its own on stderr beside our one-line errors. A value the caller set wins.
+_os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2 * 178_956_970))
+_os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+
 from .config import ClsConfig, DetConfig, EngineConfig, OCRConfig, RecConfig
 from .errors import (
     CatalogError,
@@ -8,6 +16,7 @@ from .errors import (
     ModelLoadError,
     ModelNotFoundError,
     OnnxOCRError,
+    OptionError,
     ProviderUnavailableError,
 )
 from .image_io import SUPPORTED_FORMATS, MultiPageWarning
@@ -27,6 +36,7 @@ __all__ = [
     "TextLine",
     "WordBox",
     "OnnxOCRError",
+    "OptionError",
     "ImageLoadError",
     "MultiPageWarning",
     "SUPPORTED_FORMATS",

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from .dictionary import DictionaryCorrection
 from .errors import CatalogError
 
 if sys.version_info >= (3, 11):
@@ -47,6 +48,7 @@ class DictionaryEntry:
     sha256: str
     urls: tuple[str, ...] = ()
     pypi: tuple[Mapping[str, str], ...] = ()
+    corrections: tuple[DictionaryCorrection, ...] = ()  # lines the published file gets wrong, fixed on read
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Catalog:
     default_lang: str
     default_version: str
     default_convert: tuple[str, ...]
+    fallbacks: Mapping[str, str] = field(default_factory=dict)  # language -> language to use when its models are absent
 
     def resolve_lang(self, lang: str) -> str:
         """Map a PaddleOCR language name, an ISO 639-1 alias or a tesseract (ISO 639-2) code to a table language."""
@@ -208,7 +211,16 @@ def _dictionary(name: str, raw: Mapping[str, Any]) -> DictionaryEntry:
         sha256=str(raw.get("sha256", "")),
         urls=tuple(raw.get("urls", ())),
         pypi=tuple(raw.get("pypi", ())),
+        corrections=tuple(_correction(name, c) for c in raw.get("corrections", ())),
     )
+
+
+def _correction(dictionary: str, raw: Mapping[str, Any]) -> DictionaryCorrection:
+    try:
+        return DictionaryCorrection(line=int(raw["line"]), was=str(raw["was"]), now=tuple(str(e) for e in raw["now"]),
+                                    reason=str(raw["reason"]))
+    except (KeyError, TypeError, ValueError):
+        raise CatalogError(f"dictionary {dictionary!r}: a correction needs line, was, now (a list) and reason") from None
 
 
 def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
@@ -233,7 +245,11 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
         default_lang=str(data.get("default_lang", "ch")),
         default_version=str(data.get("default_version", "PP-OCRv4")),
         default_convert=tuple(data.get("default_convert", ())),
+        fallbacks={str(k): str(v) for k, v in data.get("language_fallbacks", {}).items()},
     )
+    for lang, fallback in catalog.fallbacks.items():
+        if lang not in languages or fallback not in languages:
+            raise CatalogError(f"{path}: language_fallbacks.{lang} = {fallback!r} names an unknown language")
     for name in catalog.default_convert:
         catalog.model(name)
     return catalog

@@ -40,17 +40,27 @@ class TextClassifier:
                 f"cls model {model.path} outputs shape {out}, not (batch, {len(config.labels)}) angle scores: "
                 "is it the text-angle classifier? (pass detectors with --det-model, recognisers with --rec-model)"
             )
+        fixed_batch = model.fixed_dim(0)
+        if fixed_batch is not None and fixed_batch != 1:
+            raise ModelLoadError(
+                f"cls model {model.path} has a fixed batch size of {fixed_batch} (input shape {model.input_shape}): "
+                "re-export it with a dynamic batch axis (or batch size 1)"
+            )
         self.model = model
         self.config = config
+        # a height or width the model fixes wins over cls_image_shape (onnxruntime refuses any other size)
+        _, height, width = config.image_shape
+        self.height, self.width = model.fixed_dim(2) or height, model.fixed_dim(3) or width
+        self.batch_size = 1 if fixed_batch == 1 else max(1, int(config.batch_size))
 
     def __call__(self, crops: list[np.ndarray]) -> tuple[list[np.ndarray], list[AngleLabel], float]:
         """Classify BGR uint8 crops; returns (crops, turned where needed; labels; seconds in onnxruntime)."""
-        _, height, width = self.config.image_shape
+        height, width = self.height, self.width
         out_crops = list(crops)
         labels: list[AngleLabel | None] = [None] * len(crops)
         order = aspect_order(crops)
         seconds = 0.0
-        size = max(1, int(self.config.batch_size))
+        size = self.batch_size
         for start in range(0, len(order), size):
             idx = order[start : start + size]
             batch = np.stack([resize_normalize_pad(crops[i], height, width) for i in idx])

@@ -43,8 +43,10 @@ def _fail(message: str, code: int) -> None:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers never see a partial one and an old file survives a failed write."""
-    with _AtomicFile(path) as fh:
-        fh.write(data)
+    from .store import atomic_write_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, data, fsync=False)  # mode: the replaced file's, else 0o666 & ~umask
 
 
 class _AtomicFile:
@@ -64,7 +66,10 @@ class _AtomicFile:
         self.file.flush()
 
     def commit(self) -> None:
+        from .store import new_file_mode
+
         self.file.close()
+        os.chmod(self.tmp, new_file_mode(self.path))  # mkstemp creates 0600; give the mode open() would
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:

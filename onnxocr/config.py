@@ -8,8 +8,11 @@ nested fields: the prefix names the stage.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .errors import OptionError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -21,6 +24,7 @@ class DetConfig:
 
     limit_side_len: int = 960
     limit_type: Literal["max", "min"] = "max"
+    max_side_limit: int = 4000  # neither side of the detector input exceeds this (PaddleOCR 3.x), whatever limit_type
     thresh: float = 0.3
     box_thresh: float = 0.6
     unclip_ratio: float = 1.5
@@ -49,6 +53,8 @@ class RecConfig:
     batch_size: int = 6
     batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
+    max_width: int = 6400  # widest recogniser input (px at model height); longer lines are cut into pieces
+    batch_max_pixels: int = 1_000_000  # a batch holds at most this many input pixels (N x H x W); split beyond
     space_recovery: bool | None = None  # None: on for dictionaries with Latin letters
     space_min_prob: float = 0.03  # a space where the model's space class reaches this between two characters
     space_gap_ratio: float = 0.12  # models without a space class: ink-free columns >= ratio x line height make a space
@@ -62,6 +68,9 @@ class EngineConfig:
     providers: tuple[str, ...] | None = None
     intra_op_threads: int | None = None  # None: onnxruntime's choice (one per physical core)
     inter_op_threads: int | None = None
+    provider_options: dict[str, dict[str, Any]] | None = None  # per provider name, over onnxocr's own defaults
+    session_options: Any = None  # an onnxruntime.SessionOptions used as given (threads= still applies)
+    shared_thread_pool: bool = False  # one process-wide intra-op pool for every session (see engine.py)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,9 @@ class OCRConfig:
     drop_score: float = 0.5
     max_image_pixels: int = 178_956_970  # refuse larger images (decompression bombs); Pillow's default bound
     word_boxes: bool = False
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
     def replace(self, **options: Any) -> "OCRConfig":
         """Return a copy with flat options applied, e.g. `det_box_thresh=0.5, rec_batch_size=8, use_cls=True`.
@@ -116,3 +128,102 @@ def option_names() -> set[str]:
     for stage, fields in _STAGE_FIELDS.items():
         names |= {f"{stage}_{name}" for name in fields}
     return names
+
+
+# -- value checks: every option's type and allowed values, checked when an OCRConfig is built -----------------
+# kind: "int" / "float" (numbers, not bool), "bool", "choice" (allowed values), "str_tuple"; range (low, high)
+# inclusive, None = open; optional: None allowed.
+_RULES: dict[str, tuple[str, Any, bool]] = {
+    "det_limit_side_len": ("int", (1, None), False),
+    "det_limit_type": ("choice", ("max", "min"), False),
+    "det_max_side_limit": ("int", (32, None), False),
+    "det_thresh": ("float", (0.0, 1.0), False),
+    "det_box_thresh": ("float", (0.0, 1.0), False),
+    "det_unclip_ratio": ("float", (0.0, None), False),
+    "det_max_candidates": ("int", (1, None), False),
+    "det_min_size": ("float", (0.0, None), False),
+    "det_score_mode": ("choice", ("fast", "slow"), False),
+    "det_use_dilation": ("bool", None, False),
+    "cls_thresh": ("float", (0.0, 1.0), False),
+    "cls_batch_size": ("int", (1, None), False),
+    "cls_labels": ("str_tuple", None, False),
+    "rec_image_height": ("int", (1, None), True),
+    "rec_image_width": ("int", (1, None), False),
+    "rec_batch_size": ("int", (1, None), False),
+    "rec_batch_mode": ("choice", ("paddle", "width"), False),
+    "rec_bucket_slack": ("float", (0.0, None), False),
+    "rec_max_width": ("int", (16, None), False),
+    "rec_batch_max_pixels": ("int", (1, None), False),
+    "rec_space_recovery": ("bool", None, True),
+    "rec_space_min_prob": ("float", (0.0, 1.0), False),
+    "rec_space_gap_ratio": ("float", (0.0, None), False),
+    "engine_device": ("str", None, False),
+    "engine_providers": ("str_tuple", None, True),
+    "engine_intra_op_threads": ("int", (0, None), True),
+    "engine_inter_op_threads": ("int", (0, None), True),
+    "engine_provider_options": ("options", None, True),
+    "engine_shared_thread_pool": ("bool", None, False),
+    "use_det": ("bool", None, False),
+    "use_cls": ("bool", None, False),
+    "drop_score": ("float", (0.0, 1.0), False),
+    "max_image_pixels": ("int", (0, None), True),
+    "word_boxes": ("bool", None, False),
+}
+
+
+def _allowed(kind: str, rule: Any, optional: bool) -> str:
+    if kind == "choice":
+        text = "one of " + ", ".join(repr(v) for v in rule)
+    elif kind in ("int", "float"):
+        low, high = rule
+        noun = "an integer" if kind == "int" else "a number"
+        if high is not None:
+            text = f"{noun} from {low} to {high}"
+        elif kind == "float" and low == 0.0:
+            text = f"{noun} >= 0"
+        else:
+            text = f"{noun} >= {low}"
+    elif kind == "bool":
+        text = "True or False"
+    elif kind == "str_tuple":
+        text = "a non-empty list of strings"
+    elif kind == "options":
+        text = "a dict of provider name -> dict of options"
+    else:
+        text = "a string"
+    return text + (" (or None)" if optional else "")
+
+
+def _fits(value: Any, kind: str, rule: Any) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "choice":
+        return isinstance(value, str) and value in rule
+    if kind == "str":
+        return isinstance(value, str) and bool(value)
+    if kind == "str_tuple":
+        return isinstance(value, (tuple, list)) and bool(value) and all(isinstance(v, str) and v for v in value)
+    if kind == "options":
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in value.items())
+    number = numbers.Integral if kind == "int" else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, number):
+        return False
+    low, high = rule
+    return value == value and (low is None or value >= low) and (high is None or value <= high)  # NaN fails
+
+
+def check_options(config: "OCRConfig") -> None:
+    """Raise OptionError naming the first option whose value has the wrong type or is out of range."""
+    for name, (kind, rule, optional) in _RULES.items():
+        stage, _, field_name = name.partition("_")
+        holder = getattr(config, stage) if stage in _STAGES and name not in _TOP_FIELDS else config
+        value = getattr(holder, field_name if holder is not config else name)
+        if value is None and optional:
+            continue
+        if not _fits(value, kind, rule):
+            raise OptionError(f"option {name}={value!r} is not allowed: use {_allowed(kind, rule, optional)}")
+    shape = config.cls.image_shape
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 3 and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in shape
+    ) and shape[0] == 3):
+        raise OptionError(f"option cls_image_shape={shape!r} is not allowed: use (3, height, width) of integers >= 1")

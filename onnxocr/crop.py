@@ -48,6 +48,49 @@ def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return crop
 
 
+def ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Bool per crop column: True where the column holds ink (Otsu-separated minority pixels, either polarity)."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if gray.size == 0 or int(gray.max()) == int(gray.min()):
+        return np.zeros(gray.shape[1] if gray.ndim == 2 else 0, dtype=bool)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary == 0 if binary.mean() > 0.5 else binary == 1  # ink is the minority class
+    # ignore specks: a column counts as ink when at least 2 pixels (or 4% of the height) are ink
+    need = max(2, int(round(0.04 * gray.shape[0])))
+    return ink.sum(axis=0) >= need
+
+
+def line_pieces(crop: np.ndarray, max_piece_width: int, max_pieces: int) -> list[tuple[int, int]]:
+    """Column ranges [(x0, x1), ...] that cut a crop wider than max_piece_width into pieces no wider than it.
+
+    Each cut goes into the middle of the widest ink-free run in the last quarter of the piece (so no glyph is cut
+    when the line has a gap there), else at the limit. More than max_pieces pieces are never returned: a crop that
+    would need more is the caller's to squeeze first. A crop that fits is one piece.
+    """
+    width = crop.shape[1]
+    max_piece_width = max(int(max_piece_width), 1)
+    if width <= max_piece_width:
+        return [(0, width)]
+    blank = ~ink_columns(crop)
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    while width - start > max_piece_width and len(pieces) < max_pieces - 1:
+        lo, hi = start + (3 * max_piece_width) // 4, start + max_piece_width
+        window = np.concatenate([[False], blank[lo:hi], [False]])
+        edges = np.flatnonzero(np.diff(window.astype(np.int8)))
+        runs = edges.reshape(-1, 2)  # [run start, run end) within the window
+        if len(runs):
+            best = runs[np.argmax(runs[:, 1] - runs[:, 0])]
+            cut = lo + int((best[0] + best[1]) // 2)
+        else:
+            cut = hi
+        cut = max(cut, start + 1)
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, width))
+    return pieces
+
+
 def fitted_width(height: int, width: int, target_height: int, max_width: int | None = None) -> int:
     """Width of a crop scaled to target_height keeping its aspect ratio, capped at max_width when given."""
     fitted = int(math.ceil(target_height * width / float(height)))

@@ -19,22 +19,35 @@ _MEAN = np.array(IMAGENET_MEAN, dtype=np.float32).reshape(1, 1, 3) * 255.0
 _INV_STD = 1.0 / (np.array(IMAGENET_STD, dtype=np.float32).reshape(1, 1, 3) * 255.0)
 
 
-def det_resize_shape(height: int, width: int, limit_side_len: int, limit_type: str) -> tuple[int, int]:
-    """Target (height, width) for the detector: scale by the side limit, round each side to a multiple of 32."""
+def det_resize_shape(
+    height: int, width: int, limit_side_len: int, limit_type: str, max_side_limit: int | None = None
+) -> tuple[int, int]:
+    """Target (height, width) for the detector: scale by the side limit, then shrink so that neither side exceeds
+    max_side_limit (PaddleOCR 3.x's cap, which holds under limit_type "min" too), round each side to a multiple of 32."""
     if limit_type == "max":
         ratio = limit_side_len / max(height, width) if max(height, width) > limit_side_len else 1.0
     elif limit_type == "min":
         ratio = limit_side_len / min(height, width) if min(height, width) < limit_side_len else 1.0
     else:
         raise ValueError(f"limit_type must be 'max' or 'min', got {limit_type!r}")
-    new_h = max(int(round(int(height * ratio) / 32) * 32), 32)
-    new_w = max(int(round(int(width * ratio) / 32) * 32), 32)
+    resize_h, resize_w = int(height * ratio), int(width * ratio)
+    if max_side_limit and max(resize_h, resize_w) > max_side_limit:
+        shrink = max_side_limit / max(resize_h, resize_w)
+        resize_h, resize_w = int(resize_h * shrink), int(resize_w * shrink)
+    new_h = max(int(round(resize_h / 32) * 32), 32)
+    new_w = max(int(round(resize_w / 32) * 32), 32)
     return new_h, new_w
 
 
-def det_preprocess(image: np.ndarray, config: DetConfig) -> np.ndarray:
-    """BGR uint8 (H, W, 3) -> float32 (1, 3, H', W') resized to multiples of 32, ImageNet-normalised on BGR."""
-    new_h, new_w = det_resize_shape(image.shape[0], image.shape[1], config.limit_side_len, config.limit_type)
+def det_preprocess(image: np.ndarray, config: DetConfig, fixed_size: tuple[int, int] | None = None) -> np.ndarray:
+    """BGR uint8 (H, W, 3) -> float32 (1, 3, H', W') resized to multiples of 32 (or to a model's fixed (H', W')),
+    ImageNet-normalised on BGR."""
+    if fixed_size is not None:
+        new_h, new_w = fixed_size
+    else:
+        new_h, new_w = det_resize_shape(
+            image.shape[0], image.shape[1], config.limit_side_len, config.limit_type, config.max_side_limit
+        )
     resized = cv2.resize(image, (new_w, new_h))
     # channel planes first, then the arithmetic per plane: 7x faster than broadcasting over the last axis of 3
     planes = np.ascontiguousarray(resized.transpose(2, 0, 1)).astype(np.float32)
@@ -194,6 +207,19 @@ class TextDetector:
                 f"det model {model.path} outputs shape {out}, not a 1-channel probability map: "
                 "is it a detection model? (pass recognisers with --rec-model, classifiers with --cls-model)"
             )
+        fixed_h, fixed_w = model.fixed_dim(2), model.fixed_dim(3)
+        if (fixed_h is None) != (fixed_w is None):
+            raise ModelLoadError(
+                f"det model {model.path} fixes only its input {'height' if fixed_h else 'width'} "
+                f"(input shape {model.input_shape}): a detector needs both sides free or both fixed; re-export it "
+                "with a dynamic input"
+            )
+        if model.fixed_dim(0) not in (None, 1):
+            raise ModelLoadError(
+                f"det model {model.path} has a fixed batch size of {model.fixed_dim(0)}: the detector runs one page at "
+                "a time; re-export it with a dynamic batch axis (or batch size 1)"
+            )
+        self.fixed_size = (fixed_h, fixed_w) if fixed_h and fixed_w else None  # resized to exactly this size
         self.model = model
         self.config = config
         self.postprocess = DBPostprocess(config)
@@ -201,7 +227,7 @@ class TextDetector:
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """BGR uint8 (H, W, 3) -> (quads float32 (N, 4, 2) in reading order, seconds in onnxruntime)."""
         height, width = image.shape[:2]
-        batch = det_preprocess(image, self.config)
+        batch = det_preprocess(image, self.config, self.fixed_size)
         output, seconds = self.model.run(batch)
         boxes, _ = self.postprocess(output[0, 0], height, width)
         boxes = filter_boxes(boxes, height, width)

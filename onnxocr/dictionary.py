@@ -35,6 +35,39 @@ def parse_dictionary(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class DictionaryCorrection:
+    """Replace 1-based line `line` of a published dictionary, which must read `was`, by the entries `now`."""
+
+    line: int
+    was: str
+    now: tuple[str, ...]
+    reason: str
+
+
+def apply_corrections(entries: list[str], corrections: tuple[DictionaryCorrection, ...], source: str) -> list[str]:
+    """The dictionary as the model was trained with it: each correction applied (from the last line up).
+
+    Raises ModelLoadError when a line does not read what the correction expects (a different file).
+    """
+    fixed = list(entries)
+    for fix in sorted(corrections, key=lambda c: c.line, reverse=True):
+        index = fix.line - 1
+        if not 0 <= index < len(fixed) or fixed[index] != fix.was:
+            found = repr(fixed[index]) if 0 <= index < len(fixed) else "nothing"
+            raise ModelLoadError(
+                f"dictionary {source}: line {fix.line} should read {fix.was!r} for its correction ({fix.reason}) "
+                f"but holds {found}: is it the published file?"
+            )
+        fixed[index:index + 1] = list(fix.now)
+    return fixed
+
+
+def dictionary_carries_space(entries: list[str] | tuple[str, ...]) -> bool:
+    """True when the dictionary's last entry is the space (french, korean, japan...): the model's space class."""
+    return bool(entries) and entries[-1] == " "
+
+
+@dataclass(frozen=True)
 class CharacterSet:
     """The recogniser's class list: index 0 is the CTC blank; a trailing space when the model has one."""
 
@@ -59,6 +92,7 @@ def is_arabic_script(chars: list[str]) -> bool:
 def fit_character_set(chars: list[str], num_classes: int, source: str, model_path: str | Path) -> CharacterSet:
     """Match dictionary entries to the model's class count: blank + entries (+ space).
 
+    A dictionary whose last entry is already the space fits blank + entries, as PaddleOCR reads it.
     Raises DictionaryMismatchError naming both numbers when neither layout fits.
     """
     if num_classes == len(chars) + 2:
@@ -66,7 +100,7 @@ def fit_character_set(chars: list[str], num_classes: int, source: str, model_pat
         has_space = True
     elif num_classes == len(chars) + 1:
         classes = (BLANK, *chars)
-        has_space = False
+        has_space = dictionary_carries_space(chars)
     else:
         raise DictionaryMismatchError(
             f"recogniser {model_path} has {num_classes} classes but the dictionary ({source}) has {len(chars)} "

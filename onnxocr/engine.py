@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -10,7 +12,9 @@ import numpy as np
 import onnxruntime as ort
 
 from .config import EngineConfig
-from .errors import ModelLoadError, ModelNotFoundError, ProviderUnavailableError
+from .errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError
+
+log = logging.getLogger("onnxocr")
 
 # --device name -> provider list (first is the one asked for; CPU last so unsupported ops still run)
 DEVICE_PROVIDERS: dict[str, tuple[str, ...]] = {
@@ -49,7 +53,42 @@ def resolve_providers(engine: EngineConfig) -> list[tuple[str, dict[str, str]]]:
             f"(available: {', '.join(available)}); install the matching onnxruntime package "
             f"(e.g. onnxruntime-gpu for cuda) or use --device cpu"
         )
-    return [(p, dict(PROVIDER_OPTIONS.get(p, {}))) for p in wanted]
+    extra = engine.provider_options or {}
+    unknown = sorted(set(extra) - set(wanted))
+    if unknown:
+        raise OptionError(
+            f"provider_options names {', '.join(unknown)}, which is not among the providers used "
+            f"({', '.join(wanted)}): pass it in providers= / --device too"
+        )
+    return [(p, {**PROVIDER_OPTIONS.get(p, {}), **{k: str(v) for k, v in extra.get(p, {}).items()}}) for p in wanted]
+
+
+_pool_lock = threading.Lock()
+_shared_pool_size: int | None = None  # intra-op threads of the process-wide pool, once onnxocr created it
+
+
+def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
+    """Point a session at onnxruntime's process-wide thread pools, creating them (once) with `threads` intra-op
+    threads. Process-wide means every later onnxruntime session in this process must opt out of per-session
+    threads too, which is why this is opt-in (shared_thread_pool=True)."""
+    global _shared_pool_size
+    setter = getattr(ort, "set_global_thread_pool_sizes", None)
+    if setter is None or not hasattr(options, "use_per_session_threads"):
+        raise OptionError(
+            f"shared_thread_pool=True needs onnxruntime >= 1.22 (installed: {ort.__version__}): upgrade onnxruntime "
+            "or leave it off"
+        )
+    with _pool_lock:
+        if _shared_pool_size is None:
+            try:
+                setter(int(threads or 0), 1)
+            except Exception as exc:  # the pools already exist (created by another library in this process)
+                log.warning("onnxruntime's global thread pools already exist, their size is kept (%s)", exc)
+            _shared_pool_size = int(threads or 0)
+            log.info("shared intra-op thread pool: %s threads", threads or "onnxruntime's default number of")
+        elif threads and threads != _shared_pool_size:
+            log.warning("shared thread pool already has %s threads; threads=%s does not resize it", _shared_pool_size, threads)
+    options.use_per_session_threads = False
 
 
 class OnnxModel:
@@ -61,16 +100,25 @@ class OnnxModel:
         if not self.path.is_file():
             raise ModelNotFoundError(f"{role} model file {self.path} does not exist: check the path")
         providers = resolve_providers(engine)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # The CPU arena and memory patterns keep every peak for each new input shape (detector pages and
-        # recogniser batches vary in size): RSS then creeps up for hours. Without them it stays flat, no slower.
-        options.enable_cpu_mem_arena = False
-        options.enable_mem_pattern = False
-        if engine.intra_op_threads:
+        if engine.session_options is not None:
+            if not isinstance(engine.session_options, ort.SessionOptions):
+                raise OptionError(
+                    f"session_options is a {type(engine.session_options).__name__}, not an onnxruntime.SessionOptions"
+                )
+            options = engine.session_options  # the caller's, as given
+        else:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            # The CPU arena and memory patterns keep every peak for each new input shape (detector pages and
+            # recogniser batches vary in size): RSS then creeps up for hours. Without them it stays flat, no slower.
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
+        if engine.shared_thread_pool:
+            _use_shared_pool(options, engine.intra_op_threads)
+        elif engine.intra_op_threads:
             options.intra_op_num_threads = int(engine.intra_op_threads)
-        if engine.inter_op_threads:
+        if engine.inter_op_threads and not engine.shared_thread_pool:
             options.inter_op_num_threads = int(engine.inter_op_threads)
         try:
             self.session = ort.InferenceSession(
@@ -91,6 +139,7 @@ class OnnxModel:
                 f"onnxruntime could not start {providers[0][0]} for {self.path.name} (active: {', '.join(active)}); "
                 "check the GPU driver / CUDA libraries, or use --device cpu"
             )
+        log.info("%s model %s on %s", role, self.path, ", ".join(active))
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise ModelLoadError(f"{role} model {self.path} has {len(inputs)} inputs; an OCR model has one image input")

@@ -10,6 +10,10 @@ class OnnxOCRError(Exception):
     """Base class for every error onnxocr raises on purpose."""
 
 
+class OptionError(OnnxOCRError, ValueError):
+    """An option value is of the wrong type or outside what it allows (raised when OCR / OCRConfig is built)."""
+
+
 class ImageLoadError(OnnxOCRError):
     """An input image could not be read or decoded."""
 

@@ -27,6 +27,23 @@ from .spacing import recover_spaces, word_quads
 from .store import ModelStore
 
 
+def _split_providers(providers: Sequence[Any] | None) -> tuple[tuple[str, ...] | None, dict[str, dict[str, Any]]]:
+    """onnxruntime-style providers (names, or (name, options) pairs) -> (names, options by name)."""
+    if not providers:
+        return None, {}
+    if isinstance(providers, str):
+        providers = [providers]
+    names: list[str] = []
+    options: dict[str, dict[str, Any]] = {}
+    for item in providers:
+        if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[1], dict):
+            names.append(item[0])
+            options[item[0]] = dict(item[1])
+        else:
+            names.append(item)
+    return tuple(names), options
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """Which file serves a task, and why (catalog name or explicit path)."""
@@ -71,17 +88,23 @@ class OCR:
         rec_model: str | Path | None = None,
         dict_path: str | Path | None = None,
         device: str | None = None,
-        providers: Sequence[str] | None = None,
+        providers: Sequence[str | tuple[str, dict[str, Any]]] | None = None,
         threads: int | None = None,
+        provider_options: dict[str, dict[str, Any]] | None = None,
+        session_options: Any = None,
         config: OCRConfig | None = None,
         catalog: str | Path | Catalog | None = None,
         store: str | Path | ModelStore | None = None,
         **options: Any,
     ) -> None:
+        names, from_list = _split_providers(providers)
+        merged = {**from_list, **(provider_options or {})} or None
         self.config = (config or OCRConfig()).replace(
             engine_device=device,
-            engine_providers=tuple(providers) if providers else None,
+            engine_providers=names,
             engine_intra_op_threads=threads,
+            engine_provider_options=merged,
+            engine_session_options=session_options,
             **options,
         )
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
@@ -91,6 +114,12 @@ class OCR:
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
         need |= {task for task, path in explicit.items() if path is not None}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
+        fallback = self.catalog.fallbacks.get(self.lang)
+        if fallback and version is None and not self._installed(model_set, need, explicit):
+            # e.g. --lang es without es_mobile_v2.0_rec converted: the latin recogniser, as PaddleOCR 2.0 did
+            fallback_version, fallback_set = self.catalog.model_set(fallback, None)
+            if self._installed(fallback_set, need, explicit):
+                self.lang, self.version, model_set = fallback, fallback_version, fallback_set
         self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
         self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
         engine = self.config.engine
@@ -113,6 +142,9 @@ class OCR:
         entry = self.catalog.model(name)
         height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
         return ModelChoice(task=task, path=self.store.verify(name), name=name, declared_height=height)
+
+    def _installed(self, model_set: dict[str, str], need: set[str], explicit: dict[str, Any]) -> bool:
+        return all(self.store.model_path(model_set[t]).is_file() for t in need if explicit[t] is None and t in model_set)
 
     def _check_installed(self, names: list[str]) -> None:
         """One error naming every catalog model this language needs that the store lacks."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from .config import RecConfig
-from .crop import aspect_order, fitted_width, resize_normalize_pad
+from .crop import aspect_order, fitted_width, ink_columns, line_pieces, resize_normalize_pad
 from .dictionary import CharacterSet, fit_character_set
 from .engine import OnnxModel, check_input_rank
 from .errors import ModelLoadError
 
 _LTR_RUN = re.compile(r"[a-zA-Z0-9 :*./%+-]")
 MIN_INPUT_WIDTH = 16  # narrowest recogniser input in "width" batching (the network downsamples width by 4-8)
+MAX_LINE_PIECES = 8  # a line longer than this many max_width pieces is squeezed to fit (only absurd aspect ratios)
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,24 @@ class TextRecognizer:
                 f"rec model {model.path} outputs shape {out}, not (batch, time, classes): is it a CTC recogniser? "
                 "(pass detectors with --det-model, classifiers with --cls-model)"
             )
+        fixed_height, fixed_batch = model.fixed_dim(2), model.fixed_dim(0)
+        if fixed_height and config.image_height and int(config.image_height) != fixed_height:
+            raise ModelLoadError(
+                f"rec model {model.path} has a fixed input height of {fixed_height} px but rec_image_height is "
+                f"{config.image_height}: drop rec_image_height or pass {fixed_height}"
+            )
+        if fixed_batch is not None and fixed_batch != 1:
+            raise ModelLoadError(
+                f"rec model {model.path} has a fixed batch size of {fixed_batch} (input shape {model.input_shape}): "
+                "re-export it with a dynamic batch axis (or batch size 1)"
+            )
         self.model = model
         self.config = config
         self.height = model_line_height(model, config, declared_height)
         self.fixed_width = model.fixed_dim(3)
+        self.batch_size = 1 if fixed_batch == 1 else max(1, int(config.batch_size))
+        # widest input: a fixed width is honoured as it is (crops are squeezed into it, as PaddleOCR does)
+        self.max_width = self.fixed_width or max(int(config.max_width), MIN_INPUT_WIDTH)
         num_classes = out[2] if isinstance(out[2], int) and out[2] > 0 else self._probe_num_classes()
         self.charset: CharacterSet = fit_character_set(characters, num_classes, characters_source, model.path)
 
@@ -145,37 +161,132 @@ class TextRecognizer:
         return int(probs.shape[-1])
 
     def batch_width(self, crops: list[np.ndarray]) -> int:
-        """PaddleOCR's input width for one batch: the widest aspect ratio, at least image_width's, or the fixed width."""
+        """PaddleOCR's input width for one batch: the widest aspect ratio, at least image_width's, or the fixed
+        width; never above max_width."""
         if self.fixed_width:
             return self.fixed_width
         max_ratio = self.config.image_width / self.height
         for crop in crops:
             max_ratio = max(max_ratio, crop.shape[1] / float(crop.shape[0]))
-        return int(self.height * max_ratio)
+        return min(int(self.height * max_ratio), self.max_width)
 
     def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[np.ndarray, int]]:
         """Group crops (sorted by aspect ratio) into (indices, input width) batches.
 
         "paddle": PaddleOCR's batches of batch_size, padded to the widest crop and at least image_width.
         "width": each crop near its own width; a batch grows while widths stay within bucket_slack of its first.
+        Either way a batch of more than batch_max_pixels input pixels is split (the narrow end first).
         """
         order = aspect_order(crops)
-        size = max(1, int(self.config.batch_size))
+        size = self.batch_size
         if self.fixed_width or self.config.batch_mode == "paddle":
             groups = [order[s : s + size] for s in range(0, len(order), size)]
-            return [(g, self.batch_width([crops[i] for i in g])) for g in groups]
-        widths = np.array([max(fitted_width(c.shape[0], c.shape[1], self.height), MIN_INPUT_WIDTH) for c in crops])
-        batches: list[tuple[np.ndarray, int]] = []
-        start = 0
-        for end in range(1, len(order) + 1):
-            if end == len(order) or end - start == size or widths[order[end]] > widths[order[start]] * (1 + self.config.bucket_slack):
-                group = order[start:end]
-                batches.append((group, int(widths[group].max())))
-                start = end
-        return batches
+            planned = [(g, self.batch_width([crops[i] for i in g])) for g in groups]
+        else:
+            widths = np.array(
+                [min(max(fitted_width(c.shape[0], c.shape[1], self.height), MIN_INPUT_WIDTH), self.max_width) for c in crops]
+            )
+            planned = []
+            start = 0
+            for end in range(1, len(order) + 1):
+                if end == len(order) or end - start == size or widths[order[end]] > widths[order[start]] * (1 + self.config.bucket_slack):
+                    group = order[start:end]
+                    planned.append((group, int(widths[group].max())))
+                    start = end
+        return [part for group, width in planned for part in self._split_by_pixels(group, width, crops)]
+
+    def _split_by_pixels(self, group: np.ndarray, width: int, crops: list[np.ndarray]) -> list[tuple[np.ndarray, int]]:
+        """A batch as it is, or cut into runs whose N x H x W stays within batch_max_pixels (each run re-sized)."""
+        budget = max(int(self.config.batch_max_pixels), self.height * self.max_width)
+        if len(group) * self.height * width <= budget:
+            return [(group, width)]
+        per_batch = max(1, budget // (self.height * width))
+        parts = [group[s : s + per_batch] for s in range(0, len(group), per_batch)]
+        if self.fixed_width or self.config.batch_mode == "paddle":
+            return [(p, self.batch_width([crops[i] for i in p])) for p in parts]
+        return [(p, width) for p in parts]
+
+    def _pieces(self, crop: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], float]:
+        """(crop, squeezed when absurdly long; its column pieces that each fit max_width; original/used width)."""
+        if self.fixed_width:
+            return crop, [(0, crop.shape[1])], 1.0
+        piece_px = max(int(self.max_width * crop.shape[0] / self.height), 1)  # crop columns that fill max_width
+        scale = 1.0
+        if crop.shape[1] > piece_px * MAX_LINE_PIECES:
+            squeezed = piece_px * MAX_LINE_PIECES
+            scale = crop.shape[1] / squeezed
+            crop = cv2.resize(crop, (squeezed, crop.shape[0]), interpolation=cv2.INTER_AREA)
+        return crop, line_pieces(crop, piece_px, MAX_LINE_PIECES), scale
 
     def __call__(self, crops: list[np.ndarray]) -> tuple[list[RecognizedText], float]:
-        """Recognise BGR uint8 line crops; returns results in input order and seconds spent in onnxruntime."""
+        """Recognise BGR uint8 line crops; returns results in input order and seconds spent in onnxruntime.
+
+        A crop wider than max_width (at model height) is recognised in pieces cut at ink-free columns, and their
+        results are joined into one (positions then count crop pixels: timesteps = input_width = crop width).
+        """
+        pieces: list[np.ndarray] = []
+        owners: list[tuple[int, tuple[int, int], float]] = []  # per piece: crop index, columns, squeeze factor
+        for i, crop in enumerate(crops):
+            used, ranges, scale = self._pieces(crop)
+            for x0, x1 in ranges:
+                pieces.append(used[:, x0:x1] if len(ranges) > 1 else used)
+                owners.append((i, (x0, x1), scale))
+        if len(pieces) == len(crops):
+            return self._recognize(crops)
+        texts, seconds = self._recognize(pieces)
+        merged: list[RecognizedText] = []
+        for i, crop in enumerate(crops):
+            parts = [(texts[k], owners[k][1], owners[k][2], pieces[k]) for k in range(len(pieces)) if owners[k][0] == i]
+            merged.append(parts[0][0] if len(parts) == 1 else self._join(parts, crop))
+        return merged, seconds
+
+    def _join(self, parts: list, crop: np.ndarray) -> RecognizedText:
+        """One result for a crop recognised in pieces: tokens in order, positions in crop pixels, a space token
+        where a cut lay in an ink-free run at least space_gap_ratio x crop height wide."""
+        crop_h, crop_w = crop.shape[:2]
+        tokens: list[str] = []
+        positions: list[int] = []
+        spaces: list[float] = []
+        texts: list[str] = []
+        weighted, count = 0.0, 0
+        blank = ~ink_columns(crop)
+        for n, (rec, (x0, x1), scale, piece) in enumerate(parts):
+            if n:
+                cut = int(x0 * scale)
+                left = cut - 1
+                while left >= 0 and blank[left]:
+                    left -= 1
+                right = cut
+                while right < crop_w and blank[right]:
+                    right += 1
+                if right - left - 1 >= self.config.space_gap_ratio * crop_h and tokens and rec.tokens:
+                    tokens.append(" ")
+                    positions.append(max(cut, positions[-1] + 1 if positions else 0))
+                    spaces.append(0.0)
+                    texts.append(" ")
+            step = rec.input_width / rec.timesteps * piece.shape[1] / rec.content_width if rec.timesteps and rec.content_width else 0.0
+            for j, (token, position) in enumerate(zip(rec.tokens, rec.positions)):
+                column = int((x0 + (position + 0.5) * step) * scale)
+                positions.append(max(column, positions[-1] + 1 if positions else 0))
+                tokens.append(token)
+                spaces.append(rec.space_scores[j] if rec.space_scores and j else 0.0)
+            texts.append(rec.text)
+            weighted += rec.score * len(rec.tokens)
+            count += len(rec.tokens)
+        right_to_left = parts[0][0].right_to_left
+        return RecognizedText(
+            text="".join(reversed(texts) if right_to_left else texts),
+            score=weighted / count if count else 0.0,
+            tokens=tuple(tokens),
+            positions=tuple(positions),
+            timesteps=crop_w,  # one "timestep" per crop column: recover_spaces then maps positions 1:1
+            input_width=crop_w,
+            content_width=crop_w,
+            right_to_left=right_to_left,
+            space_scores=tuple(spaces) if self.charset.has_space else (),
+        )
+
+    def _recognize(self, crops: list[np.ndarray]) -> tuple[list[RecognizedText], float]:
         results: list[RecognizedText | None] = [None] * len(crops)
         seconds = 0.0
         for idx, width in self.plan_batches(crops):

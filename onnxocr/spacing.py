@@ -12,7 +12,8 @@ import dataclasses
 import cv2
 import numpy as np
 
-from .crop import is_vertical, quad_crop_size
+from .crop import ink_columns, is_vertical, quad_crop_size
+from .detection import order_quad_clockwise
 from .recognition import RecognizedText, Word
 
 NARROW_GLYPHS = frozenset("Iijl1|!")
@@ -22,21 +23,20 @@ LETTER_SPACED = 0.15  # a line whose median gap between characters is >= this x 
 MEDIAN_GAP_FACTOR = 2.2
 
 
+HANGUL_RANGES = ((0x1100, 0x1200), (0x3130, 0x3190), (0xA960, 0xA980), (0xAC00, 0xD7B0), (0xD7B0, 0xD800))
+
+
+def _spaced_char(c: str) -> bool:
+    code = ord(c)
+    if any(lo <= code < hi for lo, hi in HANGUL_RANGES):
+        return True  # Korean separates words with spaces
+    return code < 0x2E80 or 0xA000 <= code < 0xAC00  # not CJK ideographs, kana, CJK symbols or fullwidth forms
+
+
 def spaced_script(token: str) -> bool:
-    """True for characters of scripts that separate words with spaces (not CJK, kana, hangul, fullwidth forms)."""
-    return bool(token) and all(ord(c) < 0x2E80 or 0xA000 <= ord(c) < 0xAC00 for c in token)
-
-
-def ink_columns(crop: np.ndarray) -> np.ndarray:
-    """Bool per crop column: True where the column holds ink (Otsu-separated minority pixels, either polarity)."""
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if gray.size == 0 or int(gray.max()) == int(gray.min()):
-        return np.zeros(gray.shape[1] if gray.ndim == 2 else 0, dtype=bool)
-    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = binary == 0 if binary.mean() > 0.5 else binary == 1  # ink is the minority class
-    # ignore specks: a column counts as ink when at least 2 pixels (or 4% of the height) are ink
-    need = max(2, int(round(0.04 * gray.shape[0])))
-    return ink.sum(axis=0) >= need
+    """True for characters of scripts that separate words with spaces: Latin, Cyrillic, Hangul... (not CJK
+    ideographs, kana or fullwidth forms)."""
+    return bool(token) and all(_spaced_char(c) for c in token)
 
 
 def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
@@ -124,14 +124,17 @@ def _ink_rule(tokens: tuple[str, ...], gaps: dict[int, tuple[float, float]], min
 def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray, turned: bool = False) -> list[np.ndarray]:
     """Map each word's crop x extent back onto the line's quad (TL, TR, BR, BL) by linear interpolation.
 
-    Follows the turns the crop went through: 90 degrees for vertical lines (crop_quad), and 180 degrees when
-    the angle classifier turned it (`turned`).
+    Follows the turns the crop went through: 90 degrees counter-clockwise for vertical lines (crop_quad's
+    np.rot90), and 180 degrees when the angle classifier turned it (`turned`). Each word quad is ordered like the
+    line boxes: clockwise from its top-left corner in image coordinates.
     """
     quad = np.asarray(line_box, dtype=np.float32).reshape(4, 2)
     tl, tr, br, bl = quad
     crop_w = max(crop.shape[1], 1)
-    if is_vertical(*quad_crop_size(quad)):  # turned 90 degrees counter-clockwise: x runs from the bottom edge up
-        start_a, end_a, start_b, end_b = bl, tl, br, tr
+    if is_vertical(*quad_crop_size(quad)):
+        # np.rot90 turned the crop counter-clockwise: its x runs from the quad's top edge down, its top edge is
+        # the quad's right edge (TR -> BR) and its bottom edge the quad's left edge (TL -> BL)
+        start_a, end_a, start_b, end_b = tr, br, tl, bl
     else:
         start_a, end_a, start_b, end_b = tl, tr, bl, br
     if turned:  # upside down: x runs from the far end, along the opposite edge
@@ -141,5 +144,5 @@ def word_quads(line_box: np.ndarray, rec: RecognizedText, crop: np.ndarray, turn
         f0, f1 = np.clip([word.x0 / crop_w, word.x1 / crop_w], 0.0, 1.0)
         a0, a1 = start_a + f0 * (end_a - start_a), start_a + f1 * (end_a - start_a)
         b0, b1 = start_b + f0 * (end_b - start_b), start_b + f1 * (end_b - start_b)
-        out.append(np.array([a0, a1, b1, b0], dtype=np.float32))
+        out.append(order_quad_clockwise(np.array([a0, a1, b1, b0], dtype=np.float32)))
     return out

@@ -76,7 +76,11 @@ def test_seed_classifier_converts_end_to_end_over_http(loopback, tmp_path, capsy
     path = store.verify(NAME)
     meta = read_metadata(path)
     assert meta["onnxocr.name"] == NAME and meta["onnxocr.task"] == "cls"
-    assert meta["onnxocr.input_shape"] == "3,32,100"  # this seed copy's program fixes 32x100
+    # this seed copy's program declares a fixed 32x100 input: converted with free dims, it runs at PaddleOCR's
+    # cls_image_shape 3,48,192 (the catalog's), proven against Paddle Inference at both sizes
+    assert meta["onnxocr.input_shape"] == "3,48,192"
+    assert record["program_declared_input"] == [-1, 3, 32, 100]
+    assert {tuple(s[2:]) for s in record["parity_shapes"]} == {(48, 192), (32, 100)}
     assert float(meta["onnxocr.parity_max_abs"]) <= 1e-4
     assert "paddle2onnx" in meta["onnxocr.converter"]
 

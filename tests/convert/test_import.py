@@ -97,3 +97,14 @@ def test_import_keeps_the_graph_as_it_was_when_folding_would_move_outputs(tmp_pa
     assert store.read_manifest()["lab_det"]["graph_passes"] == ""
     ops = [n.op_type for n in onnx.load(str(store.verify("lab_det"))).graph.node]
     assert ops.count("Mul") == 4 and ops.count("Constant") > 0
+
+
+def test_import_refuses_a_name_that_is_not_a_plain_file_name(tmp_path, capsys):
+    import pytest
+
+    for bad in ("../../outside", "a/b", "..", "name with space"):
+        with pytest.raises(SystemExit) as caught:
+            run(tmp_path, str(tmp_path / "any.onnx"), "--name", bad)
+        assert caught.value.code == 2
+        assert f"model name {bad!r} is not allowed" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists() and not (tmp_path.parent / "outside.onnx").exists()

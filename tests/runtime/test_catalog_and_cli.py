@@ -23,12 +23,19 @@ def run_cli(*args, env_home=None, **kw):
 
 @pytest.mark.parametrize(
     "lang, canonical",
-    [("fr", "french"), ("de", "german"), ("es", "latin"), ("pt", "latin"), ("ru", "cyrillic"), ("uk", "cyrillic"),
+    [("fr", "french"), ("de", "german"), ("es", "es"), ("pt", "pt"), ("ru", "ru"), ("uk", "cyrillic"), ("ro", "latin"),
      ("ar", "arabic"), ("fa", "arabic"), ("hi", "devanagari"), ("mr", "devanagari"), ("ja", "japan"),
      ("ko", "korean"), ("kn", "ka"), ("ka", "ka"), ("ch", "ch"), ("EN", "en")],
 )
 def test_language_names_and_iso_codes(lang, canonical):
     assert load_catalog().resolve_lang(lang) == canonical
+
+
+def test_es_it_pt_ru_fall_back_to_their_script_family_as_paddleocr_2_0_did():
+    catalog = load_catalog()
+    assert {lang: catalog.fallbacks[lang] for lang in ("es", "it", "pt", "ru")} == {
+        "es": "latin", "it": "latin", "pt": "latin", "ru": "cyrillic"}
+    assert catalog.model_set("es")[1]["rec"] == "es_mobile_v2.0_rec"
 
 
 def test_default_set_and_version_fallback():
