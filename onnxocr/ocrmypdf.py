@@ -1,5 +1,7 @@
 """ocrmypdf engine plugin: `ocrmypdf --plugin onnxocr.ocrmypdf in.pdf out.pdf` OCRs with onnxocr instead of
-tesseract (also registered as an `ocrmypdf` entry point, so an installed onnxocr-runtime[ocrmypdf] is found).
+tesseract for that run. Deliberately not an `ocrmypdf` entry point: ocrmypdf loads entry points into every run,
+so an installed onnxocr would silently replace tesseract everywhere, and pluggy refuses the module a second time
+when `--plugin onnxocr.ocrmypdf` is also given.
 
 ocrmypdf hands each page image to `generate_hocr` (or `generate_pdf` for `--pdf-renderer sandwich`); languages
 are tesseract's codes (`-l fra`), mapped onto our catalog; page orientation (0/180) comes from our angle
