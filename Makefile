@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts bench eval parity soak hostile clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean
 
 setup: install convert sample
 
@@ -36,8 +36,21 @@ sample: install
 # Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
 test: install convert test-runtime test-convert
 
-test-runtime: install
+test-runtime: install system-deps
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
+
+# Debian packages the document tests read back with: poppler (pdftotext/pdfinfo), ghostscript and qpdf (ocrmypdf),
+# DejaVu fonts (rendered test pages). Installed only when missing; needs root or sudo.
+SYSTEM_PROGRAMS := pdftotext pdfinfo pdffonts pdfimages gs qpdf
+DEJAVU_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+system-deps:
+	@missing=""; for p in $(SYSTEM_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -f $(DEJAVU_FONT) ] || missing="$$missing fonts"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for:$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q poppler-utils ghostscript qpdf fonts-dejavu-core; \
+	fi
 
 test-convert: install-convert fonts
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
@@ -57,6 +70,10 @@ fonts:
 bench: install
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
+
+# make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
+bench-dpi: install system-deps
+	$(BIN)/python -m bench.dpi $(BENCH_ARGS)
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install

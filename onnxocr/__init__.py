@@ -20,13 +20,14 @@ from .errors import (
     ProviderUnavailableError,
 )
 from .image_io import SUPPORTED_FORMATS, MultiPageWarning
-from .pipeline import OCR
+from .pipeline import OCR, PageResult
 from .result import OCRResult, TextLine, WordBox
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OCR",
+    "PageResult",
     "OCRConfig",
     "DetConfig",
     "ClsConfig",

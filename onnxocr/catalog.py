@@ -71,6 +71,47 @@ class ModelEntry:
     sources: tuple[ModelSource, ...] = ()
 
 
+# tesseract's language names (ISO 639-2/T, plus its chi_sim/chi_tra) -> the ISO 639-1 code or PaddleOCR name that
+# the catalog's alias table resolves; so `-l fra` follows wherever the catalog sends `fr`.
+ISO_639_2 = {
+    "eng": "en",
+    "fra": "fr",
+    "fre": "fr",
+    "deu": "de",
+    "ger": "de",
+    "spa": "es",
+    "ita": "it",
+    "por": "pt",
+    "rus": "ru",
+    "kor": "ko",
+    "jpn": "ja",
+    "chi_sim": "ch",
+    "chi_tra": "chinese_cht",
+    "ara": "ar",
+    "hin": "hi",
+    "tam": "ta",
+    "tel": "te",
+    "kan": "kn",
+}
+
+
+# Table languages that are one language (the others, latin/cyrillic/devanagari/arabic, are scripts) -> BCP 47.
+_TABLE_BCP_47 = {"ch": "zh-Hans", "chinese_cht": "zh-Hant", "en": "en", "french": "fr", "german": "de",
+                 "korean": "ko", "japan": "ja", "ta": "ta", "te": "te", "ka": "kn"}
+
+
+def bcp47(lang: str | None) -> str | None:
+    """A BCP 47 tag for a --lang value as the user gave it (for xml:lang in hOCR): ISO 639-1 codes as they are,
+    tesseract codes and one-language table names mapped, None for script groups (latin, cyrillic, ...)."""
+    if not lang:
+        return None
+    key = lang.strip().lower()
+    key = ISO_639_2.get(key, key)
+    if key in _TABLE_BCP_47:
+        return _TABLE_BCP_47[key]
+    return key if len(key) == 2 and key.isalpha() and key not in ("ch", "ka") else None
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The parsed catalog: models, dictionaries, the language table and language aliases."""
@@ -86,12 +127,13 @@ class Catalog:
     fallbacks: Mapping[str, str] = field(default_factory=dict)  # language -> language to use when its models are absent
 
     def resolve_lang(self, lang: str) -> str:
-        """Map a PaddleOCR language name or an ISO 639-1 alias to a language of the table."""
+        """Map a PaddleOCR language name, an ISO 639-1 alias or a tesseract (ISO 639-2) code to a table language."""
         key = lang.strip().lower()
+        key = ISO_639_2.get(key, key)
         key = self.aliases.get(key, key)
         if key not in self.languages:
             known = ", ".join(sorted(self.languages))
-            raise CatalogError(f"unknown language {lang!r}: use one of {known} (or an ISO 639-1 code such as fr, de, ru)")
+            raise CatalogError(f"unknown language {lang!r}: use one of {known} (or an ISO 639-1 code such as fr, de, ru, or a tesseract code such as fra, deu, rus)")
         return key
 
     def model_set(self, lang: str, version: str | None = None) -> tuple[str, dict[str, str]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-import warnings
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -28,7 +29,11 @@ LANG_HELP = (
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    jsonl = "jsonl"
     tsv = "tsv"
+    hocr = "hocr"
+    alto = "alto"
+    pdf = "pdf"
 
 
 def _fail(message: str, code: int) -> None:
@@ -44,30 +49,168 @@ def _write_atomic(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data, fsync=False)  # mode: the replaced file's, else 0o666 & ~umask
 
 
-def _format(results: list, fmt: OutputFormat, several: bool) -> str:
-    if fmt is OutputFormat.json:
-        docs = [r.to_dict() for r in results]
-        return json.dumps(docs if several else (docs[0] if docs else {}), ensure_ascii=False, indent=2) + "\n"
-    if fmt is OutputFormat.tsv:
-        header = "source\tline\tx1\ty1\tx2\ty2\tx3\ty3\tx4\ty4\tscore\ttext"
-        return "\n".join([header] + [row for r in results for row in r.to_tsv_rows()]) + "\n"
-    blocks = []
-    for r in results:
-        body = "\n".join(line.text for line in r.lines)
-        blocks.append(f"==> {r.source} <==\n{body}" if several else body)
-    return ("\n\n" if several else "\n").join(blocks) + ("\n" if blocks and blocks[-1] else "")
+class _AtomicFile:
+    """A binary file written under a temporary name in the target folder and renamed over the target on
+    `commit()` (or a clean `with` exit); `discard()` removes it and leaves any old target as it was."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> int:
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def commit(self) -> None:
+        from .store import new_file_mode
+
+        self.file.close()
+        os.chmod(self.tmp, new_file_mode(self.path))  # mkstemp creates 0600; give the mode open() would
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.file.close()
+        Path(self.tmp).unlink(missing_ok=True)
+
+    def __enter__(self) -> "_AtomicFile":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
 
 
-ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="OCR images with PaddleOCR models on onnxruntime.")
+class _Progress:
+    """A page counter on stderr (rich) when stderr is a terminal; errors and warnings print above it."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self._task = self._bar.add_task("pages", total=None)
+
+    def __enter__(self) -> "_Progress":
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, source: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=Path(source).name[-40:])
+
+    def echo(self, line: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            typer.echo(line, err=True)
+
+
+class _Outputs:
+    """Where pages go: one writer on stdout or on one atomically written file, or with `-o DIR/` one file per
+    input, mirroring the input tree. A file is committed when its document is finished, never for an input whose
+    every page failed (an existing file is then left as it was)."""
+
+    def __init__(self, fmt: OutputFormat, output: str | None, several: bool, lang: str | None, skip_existing: bool) -> None:
+        from .writers import SUFFIX
+
+        self.fmt, self.several, self.lang, self.skip_existing = fmt.value, several, lang, skip_existing
+        self.folder = Path(output) if output and (output.endswith(("/", os.sep)) or Path(output).is_dir()) else None
+        self.file = Path(output) if output not in (None, "-") and self.folder is None else None
+        self.suffix = SUFFIX[self.fmt]
+        self._writer = None
+        self._sink = None
+        self._key: object = None
+        self._pages = 0
+        self.written: list[Path] = []
+
+    def target(self, item) -> Path | None:
+        """The output file for an input (with -o DIR/), else the one -o FILE (None: stdout)."""
+        if self.folder is not None:
+            relative = item.relative if item is not None else Path("unnamed")
+            return self.folder / relative.parent / (relative.stem + self.suffix)
+        return self.file
+
+    def skip(self, item) -> bool:
+        target = self.target(item)
+        return self.skip_existing and target is not None and target.exists()
+
+    def add(self, page) -> None:
+        key = page.input.path if self.folder is not None and page.input is not None else "all"
+        if key != self._key:
+            self.finish()
+            self._open(self.target(page.input))
+            self._key = key
+        self._writer.add(page.result, page.image, page.dpi)
+        self._pages += 1
+
+    def _open(self, target: Path | None) -> None:
+        from .writers import make_writer
+
+        if target is None:
+            if self.fmt == "pdf" and sys.stdout.isatty():
+                _fail("refusing to write PDF to a terminal: give -o FILE.pdf or redirect stdout", EXIT_SETUP_FAILED)
+            self._sink = sys.stdout.buffer
+        else:
+            self._sink = _AtomicFile(target)
+        self._writer = make_writer(self.fmt, self._sink, several=self.several and self.folder is None, lang=self.lang)
+        self._writer.begin()
+        self._pages = 0
+
+    def finish(self) -> None:
+        """End the current document and commit its file (if any page made it)."""
+        writer, sink = self._writer, self._sink
+        self._writer = self._sink = self._key = None
+        if writer is None:
+            return
+        try:
+            if self._pages:
+                if self.fmt == "json" and self.folder is None:
+                    writer.several = self.several or writer.pages > 1
+                writer.end()
+            if isinstance(sink, _AtomicFile):
+                if self._pages:
+                    sink.commit()
+                    self.written.append(sink.path)
+                else:
+                    sink.discard()
+            else:
+                sink.flush()
+        except BaseException:
+            if isinstance(sink, _AtomicFile):
+                sink.discard()
+            raise
+
+
+ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="OCR images and documents with PaddleOCR models on onnxruntime.")
 
 
 @ocr_app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def run(
-    images: List[Path] = typer.Argument(..., readable=False, help="Image files (JPEG, PNG, BMP, TIFF, WebP, GIF, PNM)."),  # unreadable: reported per input
+    inputs: List[str] = typer.Argument(..., help="Images (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, GIF, PNM), PDFs, folders (recursive, sorted), glob patterns, `-` for stdin, @list.txt (one path per line)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
     version: Optional[str] = typer.Option(None, "--version", help="Model set: PP-OCRv4 or PP-OCRv2 [default: PP-OCRv4 where the language has it]."),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
+    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 300, measured: README, Documents]."),
+    pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read from each PDF/TIFF, e.g. 1-3,7 (counted from 1) [default: all]."),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="With -o: skip inputs whose output file already exists (resume a long run)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     no_det: bool = typer.Option(False, "--no-det", help="Skip detection: each image is one text line."),
     use_cls: Optional[bool] = typer.Option(None, "--cls/--no-cls", help="Run the 180-degree angle classifier [default: off, as PaddleOCR]."),
     draw: Optional[Path] = typer.Option(None, "--draw", help="Save the image with boxes drawn (a folder when several images are given)."),
@@ -86,89 +229,127 @@ def run(
     rec_batch_size: Optional[int] = typer.Option(None, help=f"Recognition batch size [default: {RecConfig.batch_size}]."),
     drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
-    word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images [default: {OCRConfig.max_image_pixels}]."),
+    word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
 ) -> None:
-    """OCR each IMAGE and print its text lines in reading order."""
-    from .image_io import describe, load_image
+    """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
+    from .readers import DEFAULT_DPI, STDIN, parse_page_ranges
+    from .writers import NEEDS_WORDS
+
+    try:
+        parse_page_ranges(pages)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    if inputs.count(STDIN) > 1:
+        _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
+    ocr = _build_ocr(
+        lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
+        dict_path=dict_path, device=device, threads=threads,
+        use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
+        det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
+        det_limit_type=det_limit_type, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
+        rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
+        max_image_pixels=max_pixels,
+    )
+    several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
+    if draw is not None and several and draw.suffix:
+        _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
+    from .catalog import bcp47
+
+    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr.lang), skip_existing)
+    paged = several or any(Path(name).suffix.lower() in (".pdf", ".tif", ".tiff") or name == STDIN for name in inputs)
+    code = _run_pages(ocr, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, draw=draw, several=several, quiet=quiet or not paged)
+    if code:
+        raise typer.Exit(code)
+
+
+def _names_many(name: str) -> bool:
+    """True for a name that can stand for several files (folder, glob, @list)."""
+    import glob
+
+    return os.path.isdir(name) or (name.startswith("@") and not os.path.exists(name)) or (not os.path.exists(name) and glob.has_magic(name))
+
+
+def _build_ocr(**options):
+    """The OCR object for the command line's options; a setup failure is one line and exit 2."""
     from .pipeline import OCR
 
     try:
-        ocr = OCR(
-            lang=lang,
-            version=version,
-            det_model=det_model,
-            cls_model=cls_model,
-            rec_model=rec_model,
-            dict_path=dict_path,
-            device=device,
-            threads=threads,
-            use_det=not no_det if no_det else None,
-            use_cls=use_cls,
-            det_thresh=det_thresh,
-            det_box_thresh=det_box_thresh,
-            det_unclip_ratio=det_unclip_ratio,
-            det_limit_side_len=det_limit_side_len,
-            det_limit_type=det_limit_type,
-            cls_thresh=cls_thresh,
-            rec_batch_size=rec_batch_size,
-            drop_score=drop_score,
-            rec_space_recovery=space_recovery,
-            word_boxes=word_boxes or None,
-            max_image_pixels=max_pixels,
-        )
+        return OCR(**options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
-    several = len(images) > 1
-    if draw is not None and several and draw.suffix:
-        _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
-    results, failed = [], 0
-    to_stdout = output in (None, "-")
-    for image in images:
-        try:
-            with warnings.catch_warnings(record=True) as notices:
-                warnings.simplefilter("always")
-                result = ocr(image)
-        except OnnxOCRError as exc:
-            failed += 1
-            typer.echo(f"onnxocr: error: {exc}", err=True)
-            continue
-        except Exception as exc:  # an input nobody foresaw must not cost the user the other inputs
-            failed += 1
-            reason = (str(exc).strip().splitlines() or [""])[0][:200]
-            typer.echo(f"onnxocr: error: {describe(image)}: unexpected {type(exc).__name__}: {reason}", err=True)
-            continue
-        for notice in notices:  # e.g. "page.tiff: TIFF has 3 pages; only page 1 was read"
-            typer.echo(f"onnxocr: warning: {(str(notice.message).splitlines() or [''])[0]}", err=True)
-        results.append(result)
-        if draw is not None:
-            from .draw import draw_result
 
-            target = draw / f"{image.stem}.png" if several else draw
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # already reported above
-                    picture = load_image(image, ocr.config.max_image_pixels)
-                _write_atomic(target, draw_result(picture, result))
-            except (OSError, OnnxOCRError) as exc:
-                failed += 1
-                typer.echo(f"onnxocr: error: cannot write drawing {target}: {exc}", err=True)
-        if to_stdout and fmt is OutputFormat.text:
-            block = _format([result], fmt, several)
-            sys.stdout.write(block if not several or len(results) == 1 else "\n" + block)
-            sys.stdout.flush()
-    if not (to_stdout and fmt is OutputFormat.text):
-        text = _format(results, fmt, several)
-        if to_stdout:
-            sys.stdout.write(text)
-        elif results or not failed:  # every input failed: leave an existing output file as it was
-            try:
-                _write_atomic(Path(output), text.encode("utf-8"))
-            except OSError as exc:
-                _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+
+def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
+    """OCR every page of every input into `outputs`; report each failure on one line and go on. Returns the
+    exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
+    from .readers import InputFile, PageError, expand_inputs
+
+    seen: dict[str, None] = {}
+    failed: dict[str, None] = {}
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+
+    def items():
+        for name in inputs:
+            for item in expand_inputs([name]):
+                if isinstance(item, InputFile) and outputs.skip(item):
+                    seen.setdefault(item.path, None)
+                    continue
+                yield item
+
+    def named():  # expanded inputs, errors of expansion passed through as pages with an error
+        for item in items():
+            if isinstance(item, PageError):
+                seen.setdefault(item.source, None)
+                failed.setdefault(item.source, None)
+                progress.echo(f"onnxocr: error: {item.message}")
+                continue
+            yield item
+
+    with progress:
+        try:
+            for page in ocr.pages(named(), dpi=dpi, pages=pages):
+                key = page.input.path if page.input is not None else page.source
+                seen.setdefault(key, None)
+                if page.error is not None:
+                    failed.setdefault(key, None)
+                    progress.echo(f"onnxocr: error: {page.error}")
+                    continue
+                try:
+                    outputs.add(page)
+                except OSError as exc:
+                    outputs.finish()
+                    _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+                progress.advance(page.source)
+                if draw is not None and not _draw(page, draw, several, progress):
+                    failed.setdefault(key, None)
+        finally:
+            outputs.finish()
     if failed:
-        typer.echo(f"onnxocr: {failed} of {len(images)} input(s) failed", err=True)
-        raise typer.Exit(EXIT_INPUT_FAILED)
+        progress.echo(f"onnxocr: {len(failed)} of {len(seen)} input(s) failed")
+        return EXIT_INPUT_FAILED
+    return 0
+
+
+def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
+    """Save the page with its boxes: to `draw` itself for one single-page input named with a file suffix (later
+    pages beside it as NAME-2.png, ...), else into the folder `draw` as STEM.png, or STEM-N.png for PDF/TIFF pages."""
+    from .draw import draw_result
+
+    number = page.page or 1
+    if draw.suffix and not several:
+        target = draw if number == 1 else draw.with_name(f"{draw.stem}-{number}{draw.suffix}")
+    else:
+        named = page.input is not None and page.input.data is None
+        stem = Path(page.source).stem if named else "stdin"
+        paged = number > 1 or Path(page.source).suffix.lower() in (".pdf", ".tif", ".tiff")
+        target = draw / (f"{stem}-{number}.png" if paged else f"{stem}.png")
+    try:
+        _write_atomic(target, draw_result(page.image, page.result))
+        return True
+    except (OSError, OnnxOCRError) as exc:
+        progress.echo(f"onnxocr: error: cannot write drawing {target}: {exc}")
+        return False
 
 
 models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="List the model catalog and what is installed.")

@@ -17,7 +17,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 import cv2
 import numpy as np
@@ -271,3 +271,32 @@ def _to_uint8(image: np.ndarray, name: str) -> np.ndarray:
     if np.issubdtype(image.dtype, np.integer):
         return np.clip(image, 0, 255).astype(np.uint8)
     raise ImageLoadError(f"{name}: unsupported array dtype {image.dtype}; pass uint8, uint16, bool or float")
+
+
+def decode_pages(data: bytes, name: str, max_pixels: int | None = None) -> "Iterator[np.ndarray]":
+    """Every page of encoded image bytes as BGR uint8 (H, W, 3): all pages of a multi-page TIFF, one page for any
+    other format. Each TIFF page's size is checked against `max_pixels` from its header (Pillow) before its pixels
+    are decoded (OpenCV); a failure is an ImageLoadError naming the page ("<name> page 3: ...")."""
+    fmt = sniff_format(data)
+    pages = _page_count(_open_header(data, fmt, name), fmt) if fmt == "tiff" else 1
+    if pages <= 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MultiPageWarning)
+            yield decode_image(data, name, max_pixels)
+        return
+    header = _open_header(data, fmt, name)
+    for index in range(pages):
+        where = f"{name} page {index + 1}"
+        try:
+            header.seek(index)
+            width, height = header.size
+        except Exception:  # a broken IFD: the pages before it were read
+            raise ImageLoadError(f"{where}: TIFF page header could not be read; re-save the file") from None
+        _check_size(height, width, where, max_pixels)
+        try:
+            ok, mats = cv2.imdecodemulti(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED, range=(index, index + 1))
+        except cv2.error:
+            ok, mats = False, []
+        if not ok or not mats or mats[0] is None or mats[0].size == 0:
+            raise ImageLoadError(f"{where}: TIFF page is truncated or corrupt; re-save the file")
+        yield to_bgr_uint8(mats[0], where)

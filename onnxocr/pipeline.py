@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from .dictionary import parse_dictionary, read_dictionary
 from .engine import OnnxModel
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
+from .readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from .recognition import RecognizedText, TextRecognizer
 from .result import OCRResult, TextLine, WordBox
 from .spacing import recover_spaces, word_quads
@@ -49,6 +52,22 @@ class ModelChoice:
     path: Path
     name: str | None  # catalog name, None for an explicit path
     declared_height: int | None = None
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """One page from `OCR.pages()`: its result (and page image), or the one-line error that stopped it.
+
+    `input` is the file the page came from (None when a name matched nothing); `image` is BGR uint8 (H, W, 3).
+    """
+
+    input: InputFile | None
+    source: str
+    page: int | None
+    result: OCRResult | None = None
+    image: np.ndarray | None = None
+    dpi: float | None = None
+    error: str | None = None
 
 
 class OCR:
@@ -236,3 +255,29 @@ class OCR:
         timings["onnxruntime"] = inside
         timings["total"] = time.perf_counter() - start
         return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source)
+
+    def pages(
+        self,
+        inputs: Iterable[str | os.PathLike | InputFile],
+        *,
+        dpi: float = DEFAULT_DPI,
+        pages: str | None = None,
+    ) -> Iterator[PageResult]:
+        """OCR every page of the inputs (files, folders, globs, `-` for stdin, `@list.txt`; PDF, multi-page TIFF
+        or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
+        `pages` selects pages like `1-3,7` (counted from 1 in each document)."""
+        for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
+            if isinstance(page, PageError):
+                yield PageResult(item, page.source, page.page, error=page.message)
+                continue
+            try:
+                result = self(page.image)
+            except OnnxOCRError as exc:
+                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
+                continue
+            except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
+                reason = (str(exc).strip().splitlines() or [""])[0][:200]
+                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
+                continue
+            result = dataclasses.replace(result, source=page.source, page=page.page)
+            yield PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)

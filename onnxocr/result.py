@@ -48,6 +48,7 @@ class OCRResult:
     height: int
     timings: dict[str, float] = field(default_factory=dict)
     source: str | None = None
+    page: int | None = None  # 1-based page number within `source` (PDF and multi-page TIFF inputs)
 
     def __iter__(self) -> Iterator[TextLine]:
         return iter(self.lines)
@@ -64,6 +65,8 @@ class OCRResult:
         out: dict[str, Any] = {}
         if self.source is not None:
             out["source"] = self.source
+        if self.page is not None:
+            out["page"] = self.page
         out.update(
             width=self.width,
             height=self.height,

@@ -465,7 +465,9 @@ def test_cli_reports_each_bad_input_and_goes_on(ocr, page, plain_texts, tmp_path
     for filename, (build, _) in sorted(BAD_FILES.items()):
         (tmp_path / filename).write_bytes(build(page))
         bad.append(tmp_path / filename)
-    bad += [tmp_path / "missing.png", tmp_path]
+    (tmp_path / "no-documents").mkdir()
+    (tmp_path / "no-documents" / "readme.txt").write_text("nothing to OCR here")
+    bad += [tmp_path / "missing.png", tmp_path / "no-documents"]
     out = tmp_path / "out" / "result.json"
     done = run_cli([bad[0], good, *bad[1:], "--format", "json", "--output", out])
     assert done.returncode == 1, done.stderr
@@ -514,14 +516,16 @@ def test_cli_pixel_limit_option(ocr, tmp_path):
     ]
 
 
-def test_cli_multipage_tiff_prints_one_warning_line(page, plain_texts, tmp_path):
+def test_cli_multipage_tiff_reads_every_page(page, plain_texts, tmp_path):
     ok, data = cv2.imencodemulti(".tiff", [page, page])
     path = tmp_path / "two.tiff"
     path.write_bytes(data.tobytes())
-    done = run_cli([path, "--draw", tmp_path / "drawn.png"])
+    drawings = tmp_path / "drawn"
+    done = run_cli([path, "--draw", drawings])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == plain_texts
-    assert done.stderr.splitlines() == [f"onnxocr: warning: {path}: TIFF has 2 pages; only page 1 was read"]
+    assert [p.splitlines() for p in done.stdout.split("\f")] == [plain_texts, plain_texts]  # a form feed between pages
+    assert done.stderr == ""
+    assert sorted(p.name for p in drawings.iterdir()) == ["two-1.png", "two-2.png"]
 
 
 def test_cli_non_utf8_file_names(page, plain_texts, tmp_path):
