@@ -17,10 +17,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class DetConfig:
-    """DB text detector: resize rule and DB post-processing thresholds."""
+    """DB text detector: resize rule, normalisation and DB post-processing thresholds.
+
+    These are PaddleOCR 2.x's values; a model whose ONNX metadata names its own (onnxocr.det.*, written by
+    convert/ from its inference.yml or catalog row) gets those instead, unless the caller sets the option.
+    """
 
     limit_side_len: int = 960
     limit_type: Literal["max", "min"] = "max"
+    max_side_limit: int | None = None  # after the side rule, cap the longer side (PaddleX: 4000); None: no cap
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # per channel, on BGR values scaled to [0, 1]
+    std: tuple[float, float, float] = IMAGENET_STD
     thresh: float = 0.3
     box_thresh: float = 0.6
     unclip_ratio: float = 1.5

@@ -11,35 +11,41 @@ import cv2
 import numpy as np
 import pyclipper
 
-from .config import IMAGENET_MEAN, IMAGENET_STD, DetConfig
+from .config import DetConfig
 from .engine import OnnxModel, check_input_rank
 from .errors import ModelLoadError
 
-_MEAN = np.array(IMAGENET_MEAN, dtype=np.float32).reshape(1, 1, 3) * 255.0
-_INV_STD = 1.0 / (np.array(IMAGENET_STD, dtype=np.float32).reshape(1, 1, 3) * 255.0)
 
-
-def det_resize_shape(height: int, width: int, limit_side_len: int, limit_type: str) -> tuple[int, int]:
-    """Target (height, width) for the detector: scale by the side limit, round each side to a multiple of 32."""
+def det_resize_shape(
+    height: int, width: int, limit_side_len: int, limit_type: str, max_side_limit: int | None = None
+) -> tuple[int, int]:
+    """Target (height, width) for the detector: scale by the side limit, cap the longer side at
+    max_side_limit (PaddleX's rule; None: no cap), round each side to a multiple of 32."""
     if limit_type == "max":
         ratio = limit_side_len / max(height, width) if max(height, width) > limit_side_len else 1.0
     elif limit_type == "min":
         ratio = limit_side_len / min(height, width) if min(height, width) < limit_side_len else 1.0
     else:
         raise ValueError(f"limit_type must be 'max' or 'min', got {limit_type!r}")
-    new_h = max(int(round(int(height * ratio) / 32) * 32), 32)
-    new_w = max(int(round(int(width * ratio) / 32) * 32), 32)
-    return new_h, new_w
+    new_h, new_w = int(height * ratio), int(width * ratio)
+    if max_side_limit and max(new_h, new_w) > max_side_limit:
+        cap = max_side_limit / max(new_h, new_w)
+        new_h, new_w = int(new_h * cap), int(new_w * cap)
+    return max(int(round(new_h / 32) * 32), 32), max(int(round(new_w / 32) * 32), 32)
 
 
 def det_preprocess(image: np.ndarray, config: DetConfig) -> np.ndarray:
-    """BGR uint8 (H, W, 3) -> float32 (1, 3, H', W') resized to multiples of 32, ImageNet-normalised on BGR."""
-    new_h, new_w = det_resize_shape(image.shape[0], image.shape[1], config.limit_side_len, config.limit_type)
+    """BGR uint8 (H, W, 3) -> float32 (1, 3, H', W') resized to multiples of 32, normalised per BGR channel
+    with config.mean / config.std (on values scaled to [0, 1])."""
+    new_h, new_w = det_resize_shape(image.shape[0], image.shape[1], config.limit_side_len, config.limit_type,
+                                    config.max_side_limit)
     resized = cv2.resize(image, (new_w, new_h))
+    mean = np.asarray(config.mean, dtype=np.float32).reshape(3, 1, 1) * 255.0
+    inv_std = 1.0 / (np.asarray(config.std, dtype=np.float32).reshape(3, 1, 1) * 255.0)
     # channel planes first, then the arithmetic per plane: 7x faster than broadcasting over the last axis of 3
     planes = np.ascontiguousarray(resized.transpose(2, 0, 1)).astype(np.float32)
-    planes -= _MEAN.reshape(3, 1, 1)
-    planes *= _INV_STD.reshape(3, 1, 1)
+    planes -= mean
+    planes *= inv_std
     return planes[np.newaxis]
 
 

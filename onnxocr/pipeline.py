@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from .dictionary import parse_dictionary, read_dictionary
 from .engine import OnnxModel
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
+from .model_config import options_from_metadata
 from .recognition import RecognizedText, TextRecognizer
 from .result import OCRResult, TextLine, WordBox
 from .spacing import recover_spaces, word_quads
@@ -32,6 +34,13 @@ class ModelChoice:
     path: Path
     name: str | None  # catalog name, None for an explicit path
     declared_height: int | None = None
+
+
+def _changed_options(config: OCRConfig) -> set[str]:
+    """Flat names of the det/rec fields where `config` differs from OCRConfig()'s defaults (set by the caller)."""
+    default = OCRConfig()
+    return {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
+            if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
 
 
 class OCR:
@@ -59,12 +68,14 @@ class OCR:
         store: str | Path | ModelStore | None = None,
         **options: Any,
     ) -> None:
-        self.config = (config or OCRConfig()).replace(
+        base = config or OCRConfig()
+        user_options = dict(
+            options,
             engine_device=device,
             engine_providers=tuple(providers) if providers else None,
             engine_intra_op_threads=threads,
-            **options,
         )
+        self.config = base.replace(**user_options)
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
         self.store = store if isinstance(store, ModelStore) else ModelStore(store)
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
@@ -75,9 +86,18 @@ class OCR:
         self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
         self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
         engine = self.config.engine
-        self.detector = TextDetector(self._load("det", engine), self.config.det) if "det" in self.models else None
-        self.classifier = TextClassifier(self._load("cls", engine), self.config.cls) if "cls" in self.models else None
+        det = self._load("det", engine) if "det" in self.models else None
+        cls = self._load("cls", engine) if "cls" in self.models else None
         rec = self._load("rec", engine)
+        # what each model says about its own preprocessing, under the caller's explicit options
+        self.model_options = {
+            **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
+            **options_from_metadata("rec", rec.metadata, str(rec.path)),
+        }
+        explicit = {k for k, v in user_options.items() if v is not None} | _changed_options(base)
+        self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in explicit}).replace(**user_options)
+        self.detector = TextDetector(det, self.config.det) if det is not None else None
+        self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
         self.recognizer = TextRecognizer(rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height)
         self.space_recovery = self.config.rec.space_recovery
