@@ -25,7 +25,7 @@ $(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
 	$(CONVERT_BIN)/python -m pip install -q -r convert/requirements.txt -e ".[test]"
 	touch $@
 
-# make convert                       the default set (PP-OCRv4 det/rec + mobile v2.0 cls)
+# make convert                       the default set (PP-OCRv6 small det/rec + mobile v2.0 cls)
 # make convert MODELS="a b"          named catalog models;   FORCE=1 re-converts
 convert: install-convert
 	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert
@@ -48,6 +48,7 @@ test-convert: install-convert
 bench: install
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
+	$(BIN)/python -m bench.generations $(GENERATIONS_ARGS)
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install

@@ -117,6 +117,9 @@ def main(argv=None) -> int:
         lines[s.image] = scored_lines(ocr, s.image)
         if (i + 1) % 50 == 0:
             print(f"[tune] {i + 1}/{len(icdar) + len(funsd)} pages, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "lines.json"), "w", encoding="utf-8") as fh:  # every line with both scores
+        json.dump(lines, fh)
     pairs = list(itertools.product(box_grid, drop_grid))
     per_pair = {p: (page_counts(icdar, lines, "icdar2015", *p), page_counts(funsd, lines, "funsd", *p)) for p in pairs}
 

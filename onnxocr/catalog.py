@@ -70,14 +70,15 @@ class ModelEntry:
     files: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[ModelSource, ...] = ()
     # det: limit_side_len, limit_type, max_side_limit, mean, std, thresh, box_thresh, unclip_ratio, max_candidates,
-    # use_dilation; rec: image_shape. Written into the ONNX metadata when the model's own inference.yml is absent.
+    # use_dilation; rec: image_shape, drop_score. Written into the ONNX metadata (with the inference.yml's values
+    # for what the row does not say).
     preprocess: Mapping[str, Any] = field(default_factory=dict)
 
 
 PREPROCESS_KEYS = {
     "det": ("limit_side_len", "limit_type", "max_side_limit", "mean", "std", "thresh", "box_thresh", "unclip_ratio",
             "max_candidates", "use_dilation"),
-    "rec": ("image_shape",),
+    "rec": ("image_shape", "drop_score"),
     "cls": (),
 }
 

@@ -46,6 +46,7 @@ DET_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "onnxocr.det.use_dilation": ("det_use_dilation", _bool),
 }
 REC_SHAPE_KEY = "onnxocr.rec.image_shape"  # "3,48,320": PaddleOCR's rec_image_shape (height, minimum width)
+REC_DROP_KEY = "onnxocr.rec.drop_score"  # lines whose mean character probability is below it are dropped
 
 
 def options_from_metadata(task: str, metadata: Mapping[str, str], source: str) -> dict[str, Any]:
@@ -55,12 +56,15 @@ def options_from_metadata(task: str, metadata: Mapping[str, str], source: str) -
         for key, (option, parse) in DET_KEYS.items():
             if metadata.get(key, "") != "":
                 options[option] = _parsed(key, metadata[key], parse, source)
-    elif task == "rec" and metadata.get(REC_SHAPE_KEY, "") != "":
-        shape = _parsed(REC_SHAPE_KEY, metadata[REC_SHAPE_KEY], _floats3, source)
-        if shape[1] > 0:
-            options["rec_image_height"] = int(shape[1])
-        if shape[2] > 0:
-            options["rec_image_width"] = int(shape[2])
+    elif task == "rec":
+        if metadata.get(REC_SHAPE_KEY, "") != "":
+            shape = _parsed(REC_SHAPE_KEY, metadata[REC_SHAPE_KEY], _floats3, source)
+            if shape[1] > 0:
+                options["rec_image_height"] = int(shape[1])
+            if shape[2] > 0:
+                options["rec_image_width"] = int(shape[2])
+        if metadata.get(REC_DROP_KEY, "") != "":
+            options["drop_score"] = _parsed(REC_DROP_KEY, metadata[REC_DROP_KEY], float, source)
     return options
 
 

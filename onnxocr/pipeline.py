@@ -37,10 +37,12 @@ class ModelChoice:
 
 
 def _changed_options(config: OCRConfig) -> set[str]:
-    """Flat names of the det/rec fields where `config` differs from OCRConfig()'s defaults (set by the caller)."""
+    """Flat names of the det/rec fields (and drop_score) where `config` differs from OCRConfig()'s defaults:
+    what a caller's config object sets, which model metadata must not override."""
     default = OCRConfig()
-    return {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
-            if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
+    changed = {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
+               if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
+    return changed | ({"drop_score"} if config.drop_score != default.drop_score else set())
 
 
 class OCR:
