@@ -101,6 +101,7 @@ def main(argv=None) -> int:
     ap.add_argument("--drop-score", default="0.3,0.4,0.5,0.6")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--lines", help="reuse a previous run's lines.json (same models and options) instead of running")
     ap.add_argument("--out", default=os.path.join(REPO_ROOT, "out", "tune"))
     args = ap.parse_args(argv)
     from onnxocr import OCR
@@ -113,13 +114,17 @@ def main(argv=None) -> int:
     icdar = datasets.load_icdar2015(args.data_root, None)
     funsd = datasets.load_funsd(args.data_root, None)
     lines, t0 = {}, time.time()
-    for i, s in enumerate(icdar + funsd):
+    if args.lines:
+        with open(args.lines, encoding="utf-8") as fh:
+            lines = json.load(fh)
+    for i, s in enumerate([] if args.lines else icdar + funsd):
         lines[s.image] = scored_lines(ocr, s.image)
         if (i + 1) % 50 == 0:
             print(f"[tune] {i + 1}/{len(icdar) + len(funsd)} pages, {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "lines.json"), "w", encoding="utf-8") as fh:  # every line with both scores
-        json.dump(lines, fh)
+    if not args.lines:
+        with open(os.path.join(args.out, "lines.json"), "w", encoding="utf-8") as fh:  # every line with both scores
+            json.dump(lines, fh)
     pairs = list(itertools.product(box_grid, drop_grid))
     per_pair = {p: (page_counts(icdar, lines, "icdar2015", *p), page_counts(funsd, lines, "funsd", *p)) for p in pairs}
 

@@ -59,7 +59,7 @@ def test_paddlex_rows_have_the_official_tar_first_and_pinned_offline_files(catal
         if entry.task == "det" and name in OFFLINE:
             assert {"limit_side_len", "limit_type", "mean", "std", "thresh", "box_thresh", "unclip_ratio"} <= set(entry.preprocess)
         if entry.task == "rec" and name in OFFLINE:
-            assert entry.preprocess == {"image_shape": [3, 48, 320]}, name
+            assert entry.preprocess["image_shape"] == [3, 48, 320], name
 
 
 def test_paddlex_dictionaries_are_pinned_with_their_line_counts(catalog):

@@ -78,5 +78,7 @@ def test_space_recovery_lifts_word_bag_f1_on_funsd_forms(default_ocr):
             texts = [line.text for line in ocr(sample.image).lines]
             totals[key] = totals[key] + metrics.bag_counts(metrics.words_of(texts), gt)
     scores = {k: round(v.f1, 3) for k, v in totals.items()}
-    # measured: off 0.414, on 0.699 (the ink-gap rule it replaced: 0.608)
-    assert scores["off"] < 0.55 and scores["on"] > 0.65, scores
+    # The default recogniser is PP-OCRv6 small now, which emits most spaces itself (PP-OCRv4 glued words: off
+    # 0.414, on 0.699 on these pages). Recovery must still add what the greedy decode missed, and the default
+    # must reach issue 11's FUNSD word-bag target of 0.80. Measured: off 0.800, on 0.823.
+    assert scores["on"] > scores["off"] and scores["on"] >= 0.80, scores
