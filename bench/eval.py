@@ -1,7 +1,7 @@
 """`make eval`: onnxocr's accuracy on the evaluation sets, side by side with PaddleOCR's own pipeline.
 
     python -m bench.eval [--data-root ../shared/data] [--limit N] [--datasets icdar2015,funsd,kannada]
-                         [--lang ch] [--version PP-OCRv4] [--space-recovery | --no-space-recovery]
+                         [--lang ch] [--version PP-OCRv6] [--space-recovery | --no-space-recovery]
                          [--det-model P] [--rec-model P] [--cls-model P] [--dict P] [--use-cls]
                          [--param det_db_box_thresh=0.6 ...] [--reference auto|none|PATH.json] [--out out/eval]
 
@@ -13,8 +13,9 @@ Datasets and metrics (definitions in bench/metrics.py):
 - MILE Kannada pages: word-bag and character-bag F1, only when a `ka` recogniser is installed (or --lang ka
   models are given); skipped with a note otherwise.
 
-Columns: PaddleOCR 2.7.3 on Paddle Inference (`--reference auto`: run in .venv-paddleocr when it exists, with
-the same ch PP-OCRv4 model files and parameters; results cached), then onnxocr. Without --space-recovery /
+Columns: PaddleOCR 2.7.3 on Paddle Inference (with --version PP-OCRv4 and `--reference auto`: run in
+.venv-paddleocr when it exists, with the same ch PP-OCRv4 model files and parameters; results cached), then
+onnxocr (by default the catalog's default set, PP-OCRv6 small, with each model's own preprocessing). Without --space-recovery /
 --no-space-recovery onnxocr is run twice, with space recovery off (PaddleOCR's behaviour) and on.
 
 Writes OUT/eval.md (the table) and OUT/eval.json (every number, per-image values, model names, parameters).
@@ -135,7 +136,7 @@ def parse_args(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="first N images of each dataset")
     ap.add_argument("--datasets", default=",".join(ALL_DATASETS))
     ap.add_argument("--lang", default=None, help="onnxocr catalog language (default: the catalog's, ch)")
-    ap.add_argument("--version", default=None, help="onnxocr catalog model version (default: PP-OCRv4)")
+    ap.add_argument("--version", default=None, help="onnxocr catalog model version (default: the catalog's, PP-OCRv6)")
     ap.add_argument("--space-recovery", action=argparse.BooleanOptionalAction, default=None,
                     help="onnxocr's word-space recovery; unset: run both off and on")
     ap.add_argument("--rec-batch-mode", choices=("paddle", "width"), default=None,
@@ -175,6 +176,10 @@ def _parse_params(pairs: list) -> dict:
     return params
 
 
+def _given_params(pairs: list) -> set:
+    return {pair.partition("=")[0] for pair in pairs}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -194,7 +199,11 @@ def main(argv=None) -> int:
         loaded[d] = loader(args.data_root, args.limit)
 
     explicit = {"det": args.det_model, "rec": args.rec_model, "cls": args.cls_model, "dict": args.dict}
-    default_models = not any(explicit.values()) and args.lang in (None, "ch") and args.version in (None, "PP-OCRv4")
+    # PaddleOCR 2.7.3 runs the ch PP-OCRv4 models: the reference column only for --version PP-OCRv4 (the default
+    # set is PP-OCRv6 now); there both systems get PaddleOCR's parameters. Otherwise onnxocr gets only the
+    # --param values and each model's own preprocessing (its ONNX metadata) for the rest.
+    default_models = not any(explicit.values()) and args.lang in (None, "ch") and args.version == "PP-OCRv4"
+    onnxocr_params = params if default_models else {k: v for k, v in params.items() if k in _given_params(args.param)}
     main_sets = [d for d in loaded if d != "kannada"]
     main_images = [s.image for d in main_sets for s in loaded[d]]
 
@@ -207,7 +216,7 @@ def main(argv=None) -> int:
     if args.reference != "none" and main_images:
         if args.reference == "auto":
             if not default_models:
-                notes.append("PaddleOCR reference: only for the default ch PP-OCRv4 models; skipped")
+                notes.append("PaddleOCR reference: only for the ch PP-OCRv4 models (--version PP-OCRv4); skipped")
             elif not paddle_venv_ready():
                 notes.append("PaddleOCR reference: .venv-paddleocr missing (run bench/setup_paddleocr_venv.sh "
                              "or `make parity`); skipped")
@@ -236,7 +245,7 @@ def main(argv=None) -> int:
         spacing_runs = []
     for spacing in spacing_runs:
         label = f"onnxocr (space recovery {'on' if spacing else 'off'})"
-        overrides = onnxocr_overrides(params, spacing, args.rec_batch_mode)
+        overrides = onnxocr_overrides(onnxocr_params, spacing, args.rec_batch_mode)
         ocr = make_onnxocr(args.lang, args.version, overrides, args.use_cls, explicit, args.threads)
         systems.append(label)
         system_info[label] = describe_onnxocr(ocr)
@@ -265,7 +274,11 @@ def main(argv=None) -> int:
                 ka_preds = run_onnxocr(ka_ocr, [s.image for s in loaded["kannada"]], label=label + " ka")
                 results[label]["kannada"] = score_bags(loaded["kannada"], ka_preds)
 
-    notes.append("PaddleOCR parameters (both systems): " + ", ".join(f"{k}={v}" for k, v in sorted(params.items())))
+    if default_models:
+        notes.append("PaddleOCR parameters (both systems): " + ", ".join(f"{k}={v}" for k, v in sorted(params.items())))
+    else:
+        notes.append("onnxocr parameters: each model's own (ONNX metadata)"
+                     + "".join(f", {k}={v}" for k, v in sorted(onnxocr_params.items())))
     notes.append(f"angle classifier: {'on' if args.use_cls else 'off'}; data root: {os.path.abspath(args.data_root)}"
                  + (f"; first {args.limit} images per set" if args.limit else ""))
     table = markdown_table(results, systems, notes)

@@ -159,7 +159,7 @@ def parse_args(argv=None):
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--model-set", metavar="LANG[:VERSION]",
-                    help="a catalog model set other than ch PP-OCRv4 (e.g. french, german, korean, japan, es, ru, "
+                    help="a catalog model set other than ch PP-OCRv4 (e.g. french:PP-OCRv2, korean, ru, "
                          "en:PP-OCRv2): its Paddle files from --paddle-models-dir, the corrected dictionary on both "
                          "sides, and pages rendered from the language's UDHR text (set 'rendered', the default then)")
     ap.add_argument("--paddle-models-dir", default=os.path.join(datasets.DEFAULT_FIXTURES, "models", "paddle"))
@@ -206,7 +206,8 @@ def main(argv=None) -> int:
 
     overrides = onnxocr_overrides(params, space_recovery=False)
     explicit = {"det": args.det_model, "rec": args.rec_model, "cls": args.cls_model, "dict": args.dict}
-    ocr = make_onnxocr(lang, version, overrides, args.cls, explicit, args.threads)
+    # by default the models PaddleOCR 2.7.3 runs (PP-OCRv4); with --model-set that set
+    ocr = make_onnxocr(lang, version if lang else "PP-OCRv4", overrides, args.cls, explicit, args.threads)
     t0 = time.time()
     ours = run_onnxocr(ocr, images)
     wall = time.time() - t0

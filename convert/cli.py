@@ -38,7 +38,7 @@ def _convert_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("names", nargs="*", help="catalog model names")
     parser.add_argument("--lang", help="convert the model set of this language (PaddleOCR name or ISO code)")
-    parser.add_argument("--version", dest="model_version", help="with --lang: PP-OCRv4 or PP-OCRv2 (default: catalog default)")
+    parser.add_argument("--version", dest="model_version", help="with --lang: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 (default: catalog default)")
     parser.add_argument("--all", action="store_true", help="every convertible catalog row")
     _common(parser)
     parser.add_argument("--source-dir", type=Path, help="look here first for <name>_infer/ folders or tars "

@@ -32,10 +32,26 @@ def build_metadata(
         "onnxocr.parity_max_abs": "" if parity_max_abs is None else f"{parity_max_abs:.3e}",
         "onnxocr.graph_passes": graph_passes,
     }
+    props.update(preprocess_metadata(entry.task, entry.preprocess))
     if entry.task == "rec":
         props["character"] = "\n".join(characters or ())
         props["onnxocr.use_space_char"] = "true" if entry.use_space_char else "false"
         props["onnxocr.dictionary"] = entry.dictionary or ""
+    return props
+
+
+def preprocess_metadata(task: str, preprocess: Mapping[str, object]) -> dict[str, str]:
+    """`onnxocr.det.*` / `onnxocr.rec.image_shape` keys (read back by onnxocr/model_config.py) for a model's
+    preprocessing facts: from its inference.yml, else its catalog row."""
+    props = {}
+    for key, value in preprocess.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
+        props[f"onnxocr.{task}.{key}"] = text
     return props
 
 

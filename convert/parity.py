@@ -93,16 +93,18 @@ def run_paddle(predictor, batch: np.ndarray) -> list[np.ndarray]:
 
 
 def check_parity(
-    model_file: Path, params_file: Path, onnx_path: Path, shapes: list[tuple[int, ...]], *, tolerance: float = PARITY_TOLERANCE
+    model_file: Path, params_file: Path, onnx_path: Path, shapes: list[tuple[int, ...]], *, tolerance: float = PARITY_TOLERANCE,
+    predictor=None,
 ) -> ParityResult:
-    """Run both engines on every shape; raise ParityError if any output differs by more than `tolerance`."""
+    """Run both engines on every shape; raise ParityError if any output differs by more than `tolerance`.
+    `predictor`: a ready Paddle predictor (convert/pir.py's for PIR programs); default: the legacy one."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
-    predictor = _paddle_predictor(model_file, params_file)
+    predictor = predictor or _paddle_predictor(model_file, params_file)
     per_shape, output_shapes, worst = [], [], 0.0
     for index, shape in enumerate(shapes):
         batch = deterministic_input(shape, index)

@@ -85,6 +85,10 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
     """Fetch, convert, prove parity and install one catalog model; never raises for a model-level failure."""
     if not entry.convertible:
         return Outcome(entry.name, NOT_CONVERTIBLE, entry.reason)
+    if entry.format == "paddle-pir":  # PaddleX 3.x rows: PIR tar or an ONNX file from a wheel (convert/onnx_rows.py)
+        from .onnx_rows import convert_pir_row
+
+        return convert_pir_row(entry, catalog, store, options, log)
     if not options.force:
         previous = _already_converted(entry, store, None)
         if previous and (options.quantize != "int8" or store.is_installed(int8_name(entry.name))):
@@ -193,11 +197,14 @@ def import_model(
     task: str | None,
     cache_dir: Path,
     log: Log = print,
+    origin: ImportOrigin | None = None,
 ) -> Outcome:
-    """Register an existing ONNX conversion under `name` with the same metadata and checks (no Paddle parity)."""
+    """Register an existing ONNX conversion under `name` with the same metadata and checks (no Paddle parity).
+
+    `origin` names where a catalog row's ONNX file came from (a wheel member; see convert/onnx_rows.py)."""
     try:
         with tempfile.TemporaryDirectory(prefix="import-", dir=_ensure(cache_dir / "work")) as tmp:
-            return _import_in(onnx_file, name, catalog, store, dictionary_arg, task, cache_dir, Path(tmp), log)
+            return _import_in(onnx_file, name, catalog, store, dictionary_arg, task, cache_dir, Path(tmp), log, origin)
     except ConvertError as exc:
         return Outcome(name, FAILED, str(exc))
 
@@ -207,8 +214,18 @@ def _ensure(path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class ImportOrigin:
+    """Where an imported catalog file came from, recorded instead of its local path (so `make convert`
+    recognises it next time)."""
+
+    source: str  # pypi:<requirement>:<member>
+    source_sha256: str  # of the wheel
+    source_files: dict[str, str]  # {member file name: sha256}, verified against the catalog's `files`
+
+
 def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, dictionary_arg: str | None,
-               task: str | None, cache_dir: Path, work: Path, log: Log) -> Outcome:
+               task: str | None, cache_dir: Path, work: Path, log: Log, origin: ImportOrigin | None = None) -> Outcome:
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -252,6 +269,8 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
     if dictionary is not None and output_shape is not None:
         check_class_count(tuple(output_shape), dictionary.characters, entry.use_space_char, dictionary.name)
     source, source_sha = f"import:{onnx_file.resolve()}", sha256_of(onnx_file)
+    if origin is not None:
+        source, source_sha = origin.source, origin.source_sha256
     converter = f"imported ({model.producer_name or 'unknown producer'} {model.producer_version}".strip() + ")"
     staged = work / f"{name}.onnx"
     shutil.copyfile(onnx_file, staged)
@@ -265,11 +284,14 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
     embed_metadata(staged, props)
     store.install(name, staged, {
         "task": entry.task, "arch_version": entry.arch_version, "input_shape": list(chw), "parity_max_abs": None,
-        "source": source, "source_sha256": source_sha, "source_files": {}, "source_verified": False,
+        "source": source, "source_sha256": source_sha, "source_files": origin.source_files if origin else {},
+        "source_verified": bool(origin and origin.source_files),
         "converter": converter, "graph_passes": passes, "dictionary": dictionary.name if dictionary else None,
         "dictionary_sha256": dictionary.sha256 if dictionary else None, "notes": notes,
+        **({"recipe": CONVERSION_RECIPE} if origin else {}),
     })
-    return Outcome(name, CONVERTED, f"imported from {onnx_file} (no Paddle parity){'; ' + passes if passes else ''}")
+    where = origin.source if origin else onnx_file
+    return Outcome(name, CONVERTED, f"imported from {where} (no Paddle parity){'; ' + passes if passes else ''}")
 
 
 def _simplify_imported(staged: Path, input_name: str, samples: list) -> str:
@@ -313,5 +335,5 @@ def _import_dictionary(entry: ModelEntry, catalog: Catalog, dictionary_arg: str 
     return dictionary
 
 
-__all__ = ["Outcome", "ConvertOptions", "convert_model", "import_model", "read_metadata",
+__all__ = ["Outcome", "ConvertOptions", "ImportOrigin", "convert_model", "import_model", "read_metadata",
            "CONVERTED", "SKIPPED", "FAILED", "NOT_CONVERTIBLE"]

@@ -21,6 +21,8 @@ else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
 TASKS = ("det", "cls", "rec")
+# `dictionary` value of a PaddleX row whose dictionary is only known from its own inference.yml (no pinned copy)
+MODEL_OWN_DICTIONARY = "inference.yml"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,18 @@ class ModelEntry:
     reason: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[ModelSource, ...] = ()
+    # det: limit_side_len, limit_type, max_side_limit, mean, std, thresh, box_thresh, unclip_ratio, max_candidates,
+    # use_dilation; rec: image_shape, drop_score. Written into the ONNX metadata (with the inference.yml's values
+    # for what the row does not say).
+    preprocess: Mapping[str, Any] = field(default_factory=dict)
+
+
+PREPROCESS_KEYS = {
+    "det": ("limit_side_len", "limit_type", "max_side_limit", "mean", "std", "thresh", "box_thresh", "unclip_ratio",
+            "max_candidates", "use_dilation"),
+    "rec": ("image_shape", "drop_score"),
+    "cls": (),
+}
 
 
 # tesseract's language names (ISO 639-2/T, plus its chi_sim/chi_tra) -> the ISO 639-1 code or PaddleOCR name that
@@ -200,7 +214,16 @@ def _model(name: str, raw: Mapping[str, Any]) -> ModelEntry:
         reason=str(raw.get("reason", "")),
         files=dict(raw.get("files", {})),
         sources=tuple(_source(s) for s in raw.get("sources", ())),
+        preprocess=_preprocess(name, task, raw.get("preprocess", {})),
     )
+
+
+def _preprocess(name: str, task: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(raw) - set(PREPROCESS_KEYS[task]))
+    if unknown:
+        raise CatalogError(f"model {name!r}: unknown preprocess key(s) {unknown} for a {task} model; "
+                           f"known: {', '.join(PREPROCESS_KEYS[task]) or 'none'}")
+    return dict(raw)
 
 
 def _dictionary(name: str, raw: Mapping[str, Any]) -> DictionaryEntry:
@@ -229,7 +252,7 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
     dictionaries = {name: _dictionary(name, raw) for name, raw in data.get("dictionaries", {}).items()}
     languages = {lang: {ver: dict(s) for ver, s in sets.items()} for lang, sets in data.get("languages", {}).items()}
     for entry in models.values():
-        if entry.dictionary and entry.dictionary not in dictionaries:
+        if entry.dictionary and entry.dictionary not in dictionaries and entry.dictionary != MODEL_OWN_DICTIONARY:
             raise CatalogError(f"{path}: model {entry.name!r} names unknown dictionary {entry.dictionary!r}")
     for lang, sets in languages.items():
         for ver, model_set in sets.items():

@@ -204,7 +204,7 @@ ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help
 def run(
     inputs: List[str] = typer.Argument(..., help="Images (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, GIF, PNM), PDFs, folders (recursive, sorted), glob patterns, `-` for stdin, @list.txt (one path per line)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
-    version: Optional[str] = typer.Option(None, "--version", help="Model set: PP-OCRv4 or PP-OCRv2 [default: PP-OCRv4 where the language has it]."),
+    version: Optional[str] = typer.Option(None, "--version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: PP-OCRv6 where it covers the language's script, else the language's first set]."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
     dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 300, measured: README, Documents]."),
@@ -360,7 +360,8 @@ def models(
     catalog: Optional[Path] = typer.Option(None, "--catalog", help="models.toml to read [default: the bundled one]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List every catalog model: task, languages, and whether it is converted, not converted, or not convertible."""
+    """List every catalog model: task, languages, and whether it is converted, not converted (and whether an
+    offline source is known), or not convertible."""
     from .catalog import load_catalog
     from .store import ModelStore
 
@@ -378,6 +379,8 @@ def models(
         elif record and store.model_path(entry.name).is_file():
             parity = record.get("parity_max_abs")
             state = "converted" + (f" (parity {parity:.1e})" if isinstance(parity, (int, float)) else "")
+        elif entry.format == "paddle-pir" and not any(s.pypi for s in entry.sources):
+            state = "not converted (only PaddleX's tar is known: not reachable offline; --source-dir DIR to convert one)"
         else:
             state = "not converted"
         langs = ",".join(entry.languages) or "-"

@@ -20,11 +20,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class DetConfig:
-    """DB text detector: resize rule and DB post-processing thresholds."""
+    """DB text detector: resize rule, normalisation and DB post-processing thresholds.
+
+    These are PaddleOCR 2.x's values; a model whose ONNX metadata names its own (onnxocr.det.*, written by
+    convert/ from its inference.yml or catalog row) gets those instead, unless the caller sets the option.
+    """
 
     limit_side_len: int = 960
     limit_type: Literal["max", "min"] = "max"
     max_side_limit: int = 4000  # neither side of the detector input exceeds this (PaddleOCR 3.x), whatever limit_type
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # per channel, on BGR values scaled to [0, 1]
+    std: tuple[float, float, float] = IMAGENET_STD
     thresh: float = 0.3
     box_thresh: float = 0.6
     unclip_ratio: float = 1.5
@@ -137,6 +143,8 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "det_limit_side_len": ("int", (1, None), False),
     "det_limit_type": ("choice", ("max", "min"), False),
     "det_max_side_limit": ("int", (32, None), False),
+    "det_mean": ("triple", (0.0, 1.0), False),
+    "det_std": ("triple", (1e-6, None), False),
     "det_thresh": ("float", (0.0, 1.0), False),
     "det_box_thresh": ("float", (0.0, 1.0), False),
     "det_unclip_ratio": ("float", (0.0, None), False),
@@ -189,6 +197,9 @@ def _allowed(kind: str, rule: Any, optional: bool) -> str:
         text = "a non-empty list of strings"
     elif kind == "options":
         text = "a dict of provider name -> dict of options"
+    elif kind == "triple":
+        low, high = rule
+        text = f"three numbers (B, G, R order) >= {low}" + (f" and <= {high}" if high is not None else "")
     else:
         text = "a string"
     return text + (" (or None)" if optional else "")
@@ -205,6 +216,8 @@ def _fits(value: Any, kind: str, rule: Any) -> bool:
         return isinstance(value, (tuple, list)) and bool(value) and all(isinstance(v, str) and v for v in value)
     if kind == "options":
         return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in value.items())
+    if kind == "triple":
+        return isinstance(value, (tuple, list)) and len(value) == 3 and all(_fits(v, "float", rule) for v in value)
     number = numbers.Integral if kind == "int" else numbers.Real
     if isinstance(value, bool) or not isinstance(value, number):
         return False

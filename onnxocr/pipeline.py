@@ -20,6 +20,7 @@ from .dictionary import parse_dictionary, read_dictionary
 from .engine import OnnxModel
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
+from .model_config import options_from_metadata
 from .readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from .recognition import RecognizedText, TextRecognizer
 from .result import OCRResult, TextLine, WordBox
@@ -70,6 +71,15 @@ class PageResult:
     error: str | None = None
 
 
+def _changed_options(config: OCRConfig) -> set[str]:
+    """Flat names of the det/rec fields (and drop_score) where `config` differs from OCRConfig()'s defaults:
+    what a caller's config object sets, which model metadata must not override."""
+    default = OCRConfig()
+    changed = {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
+               if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
+    return changed | ({"drop_score"} if config.drop_score != default.drop_score else set())
+
+
 class OCR:
     """Paddle-free PaddleOCR pipeline on onnxruntime. Safe to call from several threads at once.
 
@@ -99,14 +109,16 @@ class OCR:
     ) -> None:
         names, from_list = _split_providers(providers)
         merged = {**from_list, **(provider_options or {})} or None
-        self.config = (config or OCRConfig()).replace(
+        base = config or OCRConfig()
+        user_options = dict(
+            options,
             engine_device=device,
             engine_providers=names,
             engine_intra_op_threads=threads,
             engine_provider_options=merged,
             engine_session_options=session_options,
-            **options,
         )
+        self.config = base.replace(**user_options)
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
         self.store = store if isinstance(store, ModelStore) else ModelStore(store)
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
@@ -115,17 +127,28 @@ class OCR:
         need |= {task for task, path in explicit.items() if path is not None}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
         fallback = self.catalog.fallbacks.get(self.lang)
-        if fallback and version is None and not self._installed(model_set, need, explicit):
-            # e.g. --lang es without es_mobile_v2.0_rec converted: the latin recogniser, as PaddleOCR 2.0 did
-            fallback_version, fallback_set = self.catalog.model_set(fallback, None)
-            if self._installed(fallback_set, need, explicit):
-                self.lang, self.version, model_set = fallback, fallback_version, fallback_set
+        if fallback and model_set and not self._installed(model_set, need, explicit):
+            # e.g. --lang es --version PP-OCRv2 without es_mobile_v2.0_rec converted: the latin recogniser of the
+            # same generation, as PaddleOCR 2.0 did
+            if self.version in self.catalog.languages[fallback]:
+                fallback_set = self.catalog.model_set(fallback, self.version)[1]
+                if self._installed(fallback_set, need, explicit):
+                    self.lang, model_set = fallback, fallback_set
         self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
         self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
         engine = self.config.engine
-        self.detector = TextDetector(self._load("det", engine), self.config.det) if "det" in self.models else None
-        self.classifier = TextClassifier(self._load("cls", engine), self.config.cls) if "cls" in self.models else None
+        det = self._load("det", engine) if "det" in self.models else None
+        cls = self._load("cls", engine) if "cls" in self.models else None
         rec = self._load("rec", engine)
+        # what each model says about its own preprocessing, under the caller's explicit options
+        self.model_options = {
+            **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
+            **options_from_metadata("rec", rec.metadata, str(rec.path)),
+        }
+        pinned = {k for k, v in user_options.items() if v is not None} | _changed_options(base)
+        self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
+        self.detector = TextDetector(det, self.config.det) if det is not None else None
+        self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
         self.recognizer = TextRecognizer(rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height)
         self.space_recovery = self.config.rec.space_recovery

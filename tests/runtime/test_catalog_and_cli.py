@@ -35,23 +35,26 @@ def test_es_it_pt_ru_fall_back_to_their_script_family_as_paddleocr_2_0_did():
     catalog = load_catalog()
     assert {lang: catalog.fallbacks[lang] for lang in ("es", "it", "pt", "ru")} == {
         "es": "latin", "it": "latin", "pt": "latin", "ru": "cyrillic"}
-    assert catalog.model_set("es")[1]["rec"] == "es_mobile_v2.0_rec"
+    assert catalog.model_set("es", "PP-OCRv2")[1]["rec"] == "es_mobile_v2.0_rec"
 
 
 def test_default_set_and_version_fallback():
     catalog = load_catalog()
-    assert catalog.model_set("ch") == ("PP-OCRv4", {"det": "ch_PP-OCRv4_det", "rec": "ch_PP-OCRv4_rec", "cls": "ch_ppocr_mobile_v2.0_cls"})
-    version, models = catalog.model_set("french")
-    assert version == "PP-OCRv2" and models["rec"] == "french_mobile_v2.0_rec"
+    assert catalog.model_set("ch") == ("PP-OCRv6", {"det": "PP-OCRv6_small_det", "rec": "PP-OCRv6_small_rec", "cls": "ch_ppocr_mobile_v2.0_cls"})
+    assert catalog.model_set("ch", "PP-OCRv4")[1]["rec"] == "ch_PP-OCRv4_rec"
+    version, models = catalog.model_set("korean")  # PP-OCRv6 does not cover Hangul: the language's first set
+    assert version == "PP-OCRv2" and models["rec"] == "korean_mobile_v2.0_rec"
     with pytest.raises(CatalogError, match="no PP-OCRv4 models"):
         catalog.model_set("french", "PP-OCRv4")
+    with pytest.raises(CatalogError, match="korean.* has no PP-OCRv6 models: use --version PP-OCRv2 or PP-OCRv5"):
+        catalog.model_set("ko", "PP-OCRv6")
     with pytest.raises(CatalogError, match="unknown language 'klingon'"):
         catalog.resolve_lang("klingon")
 
 
 def test_missing_model_names_file_language_and_command(tmp_path):
     with pytest.raises(ModelNotFoundError) as err:
-        OCR(lang="fr", store=tmp_path)
+        OCR(lang="fr", version="PP-OCRv2", store=tmp_path)
     message = str(err.value)
     assert "french_mobile_v2.0_rec" in message and "--lang french" in message
     assert 'make convert MODELS="' in message and str(tmp_path) in message

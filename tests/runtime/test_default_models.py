@@ -1,4 +1,4 @@
-"""The default model set from the store (PP-OCRv4 det/rec + mobile v2.0 cls, made by `make convert`)."""
+"""The default model set from the store (PP-OCRv6 small det/rec + mobile v2.0 cls, made by `make convert`)."""
 
 import subprocess
 import sys
@@ -86,6 +86,9 @@ def test_classifier_reference_image(default_ocr):
 
 @needs_shared
 def test_chinese_page_first_lines(default_ocr):
-    expected = expected_rows()["paddleocr/imgs/11.jpg"].split(" | ")
-    texts = [line.text for line in default_ocr(FIXTURE_IMAGES / "paddleocr/imgs/11.jpg").lines]
+    # The expected row is PaddleOCR's documented whl output (an older model), not a transcription: it writes the
+    # brackets fullwidth, PP-OCRv6 writes "(" ")". Both are the same glyph on the page; fold only those two.
+    fold = str.maketrans("（）", "()")
+    expected = [t.translate(fold) for t in expected_rows()["paddleocr/imgs/11.jpg"].split(" | ")]
+    texts = [line.text.translate(fold) for line in default_ocr(FIXTURE_IMAGES / "paddleocr/imgs/11.jpg").lines]
     assert texts[:3] == expected

@@ -78,5 +78,8 @@ def test_space_recovery_lifts_word_bag_f1_on_funsd_forms(default_ocr):
             texts = [line.text for line in ocr(sample.image).lines]
             totals[key] = totals[key] + metrics.bag_counts(metrics.words_of(texts), gt)
     scores = {k: round(v.f1, 3) for k, v in totals.items()}
-    # measured: off 0.414, on 0.699 (the ink-gap rule it replaced: 0.608)
-    assert scores["off"] < 0.55 and scores["on"] > 0.65, scores
+    # The default recogniser is PP-OCRv6 small now, which emits most spaces itself. PP-OCRv4, the previous
+    # default, glued words: off 0.414, on 0.699 on these pages. Recovery must still add what the greedy decode
+    # missed, and the new default must read these forms better than the old one did with recovery.
+    # Measured with the default set: off 0.763, on 0.782.
+    assert scores["on"] > scores["off"] and scores["on"] > 0.699, scores

@@ -1,0 +1,73 @@
+"""PaddleX-format catalog rows whose offline source is an ONNX file inside a PyPI wheel (as rapidocr==3.10.0
+carries PP-OCRv6 small): the member is verified against the row's pinned sha256, imported with `convert
+import`'s checks, recorded with its wheel source (so `make convert` skips it next time), and carries the row's
+preprocessing in its metadata. The wheel is a small one built here and put in the download cache, where
+convert/sources.py's fetch_wheel finds it by its sha256 without asking the index."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+from convert.cli import main
+from convert.metadata import read_metadata
+from convert.sources import _slug
+from convert_testlib import lab_net, needs_onnx, write_catalog
+from onnxocr.store import ModelStore
+
+pytestmark = needs_onnx
+REQUIREMENT = "fakeocr==1.0"
+MEMBER = "fakeocr/models/tiny_det.onnx"
+
+
+def wheel_with_model(cache: Path) -> tuple[str, str]:
+    """Build the wheel in the cache; return (wheel sha256, member sha256)."""
+    import onnx
+
+    data = lab_net().SerializeToString()
+    folder = cache / "wheels" / _slug(REQUIREMENT)
+    folder.mkdir(parents=True)
+    wheel = folder / "fakeocr-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(MEMBER, data)
+    onnx.checker.check_model(onnx.load_from_string(data))
+    return hashlib.sha256(wheel.read_bytes()).hexdigest(), hashlib.sha256(data).hexdigest()
+
+
+def catalog(tmp_path: Path, wheel_sha: str, file_sha: str) -> Path:
+    row = {"task": "det", "arch_version": "PP-OCRv6", "input_shape": [3, -1, -1], "quantized": False, "pruned": False,
+           "languages": ["en"], "format": "paddle-pir", "convertible": True, "reason": "",
+           "files": {"tiny_det.onnx": file_sha},
+           "preprocess": {"limit_side_len": 64, "limit_type": "min", "max_side_limit": 4000, "thresh": 0.2},
+           "sources": [{"url": "http://127.0.0.1:9/tiny_det_infer.tar", "sha256": ""},  # unreachable, like offline
+                       {"pypi": REQUIREMENT, "member": MEMBER, "sha256": wheel_sha}]}
+    return write_catalog(tmp_path / "models.toml", {"tiny_det": row}, default_convert=["tiny_det"])
+
+
+def run(tmp_path: Path, catalog_path: Path) -> int:
+    return main(["--catalog", str(catalog_path), "--out", str(tmp_path / "store"), "--cache", str(tmp_path / "cache")])
+
+
+def test_wheel_member_is_verified_imported_and_skipped_next_time(tmp_path, capsys):
+    wheel_sha, file_sha = wheel_with_model(tmp_path / "cache")
+    cat = catalog(tmp_path, wheel_sha, file_sha)
+    assert run(tmp_path, cat) == 0, capsys.readouterr().out
+    store = ModelStore(tmp_path / "store")
+    record = store.read_manifest()["tiny_det"]
+    assert record["source"] == f"pypi:{REQUIREMENT}:{MEMBER}" and record["source_sha256"] == wheel_sha
+    assert record["source_files"] == {"tiny_det.onnx": file_sha} and record["source_verified"] is True
+    meta = read_metadata(store.model_path("tiny_det"))
+    assert (meta["onnxocr.det.limit_side_len"], meta["onnxocr.det.limit_type"]) == ("64", "min")
+    assert (meta["onnxocr.det.max_side_limit"], meta["onnxocr.det.thresh"]) == ("4000", "0.2")
+    out = capsys.readouterr().out
+    assert "unreachable" in out  # the official tar was tried first and its failure is reported
+    assert run(tmp_path, cat) == 0
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_member_with_another_sha256_is_refused(tmp_path, capsys):
+    wheel_sha, file_sha = wheel_with_model(tmp_path / "cache")
+    assert run(tmp_path, catalog(tmp_path, wheel_sha, "0" * 64)) == 1
+    assert "does not match the catalog's 0000000000000000" in capsys.readouterr().out
+    assert not (tmp_path / "store" / "tiny_det.onnx").exists()
