@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean dist
 
 setup: install convert sample
 
@@ -29,6 +29,11 @@ $(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
 # make convert MODELS="a b"          named catalog models;   FORCE=1 re-converts
 convert: install-convert
 	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert
+
+# make dist                          dist/: the runtime wheel + a models wheel of the catalog's default set
+#                                    (onnxocr-runtime-models-<set>), from the converted store; DIST_ARGS="--lang fr"
+dist: install convert
+	$(BIN)/python tools/build_wheels.py --out dist $(DIST_ARGS)
 
 sample: install
 	$(BIN)/onnxocr docs/sample.png

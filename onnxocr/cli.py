@@ -190,20 +190,26 @@ def models(
     from .catalog import load_catalog
     from .store import ModelStore
 
+    from .model_packages import installed_model_packages
+
     try:
         cat = load_catalog(catalog)
         store = ModelStore()
         manifest = store.read_manifest()
+        packages = installed_model_packages()
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
     rows = []
     for entry in cat.models.values():
         record = manifest.get(entry.name)
+        wheel = next((p.distribution for p in packages if p.store.is_installed(entry.name)), None)
         if not entry.convertible:
             state = f"not convertible: {entry.reason}"
         elif record and store.model_path(entry.name).is_file():
             parity = record.get("parity_max_abs")
             state = "converted" + (f" (parity {parity:.1e})" if isinstance(parity, (int, float)) else "")
+        elif wheel:
+            state = f"installed from the models wheel {wheel}"
         else:
             state = "not converted"
         langs = ",".join(entry.languages) or "-"
@@ -218,9 +224,40 @@ def models(
         typer.echo("  ".join(r[k].ljust(widths[k]) for k in widths) + "  " + r["state"])
 
 
+export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="Copy model sets into a folder an installer can ship.")
+
+
+@export_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def export(
+    target: Path = typer.Argument(..., help="Folder to write (created; existing models in it are replaced)."),
+    lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", help="Language(s) whose model set to export; repeat or comma-separate [default: the catalog default]."),
+    version: Optional[str] = typer.Option(None, "--version", help="Model-set version, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
+) -> None:
+    """Write DIR with the ONNX files, manifest.json (sha256 per model), LICENSES/ and NOTICE.md of each set.
+
+    Use it with `OCR(models_dir=DIR)` or `ONNXOCR_HOME=DIR onnxocr ...`.
+    """
+    from .catalog import load_catalog
+    from .export import export_models, resolve_sets
+
+    try:
+        cat = load_catalog()
+        langs = [part.strip() for item in (lang or [cat.default_lang]) for part in item.split(",") if part.strip()]
+        sets = resolve_sets(langs, version, cat)
+        names = export_models(target, sets, catalog=cat)
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    except OSError as exc:
+        _fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+    typer.echo(f"exported {len(names)} model(s) to {target}: {', '.join(names)}")
+
+
 def main() -> None:
     """Console entry point: `onnxocr models ...` lists the catalog, anything else OCRs images."""
-    if sys.argv[1:2] == ["models"]:
+    if sys.argv[1:3] == ["models", "export"]:
+        del sys.argv[1:3]
+        export_app(prog_name="onnxocr models export")
+    elif sys.argv[1:2] == ["models"]:
         sys.argv.pop(1)
         models_app(prog_name="onnxocr models")
     else:
