@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean dist
+.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean dist desktop-smoke
 
 setup: install convert sample
 
@@ -35,11 +35,16 @@ convert: install-convert
 dist: install convert
 	$(BIN)/python tools/build_wheels.py --out dist $(DIST_ARGS)
 
+# make desktop-smoke                 freeze tools/desktop/app.py with PyInstaller (own .venv-desktop holding only dist's
+#                                    wheels), run it with no venv and an empty ONNXOCR_HOME on docs/sample.png (~1.5 min)
+desktop-smoke: dist
+	PYTHON=$(PYTHON) bash tools/desktop_smoke.sh
+
 sample: install
 	$(BIN)/onnxocr docs/sample.png
 
 # Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
-test: install convert test-runtime test-convert
+test: install convert test-runtime test-convert desktop-smoke
 
 test-runtime: install
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
@@ -67,4 +72,4 @@ soak: install
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist
+	rm -rf $(VENV) $(CONVERT_VENV) .venv-desktop .pytest_cache build dist

@@ -20,9 +20,10 @@ ENTRY_POINT_GROUP = "onnxocr.models"
 
 @dataclass(frozen=True)
 class ModelPackage:
-    """One installed models wheel: its distribution name and the store folder inside it."""
+    """One installed models wheel: its distribution name, its package (module) name and the store folder in it."""
 
     distribution: str
+    module: str
     store: ModelStore
 
 
@@ -48,7 +49,7 @@ def installed_model_packages() -> list[ModelPackage]:
                 f"models package {dist} (entry point {ep.name} = {ep.value}) cannot be imported ({exc}): "
                 f"reinstall it (`pip install --force-reinstall {dist}`) or uninstall it"
             ) from None
-        found.append(ModelPackage(distribution=dist, store=ModelStore(folder)))
+        found.append(ModelPackage(distribution=dist, module=ep.value, store=ModelStore(folder)))
     return sorted(found, key=lambda p: p.distribution)
 
 
