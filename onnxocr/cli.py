@@ -30,6 +30,7 @@ LANG_HELP = (
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    jsonl = "jsonl"
     tsv = "tsv"
 
 
@@ -95,35 +96,40 @@ def run(
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
     word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images [default: {OCRConfig.max_image_pixels}]."),
+    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR on a Ray cluster with N actors (RAY_ADDRESS, else a local one); needs -f jsonl and onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
 ) -> None:
     """OCR each IMAGE and print its text lines in reading order."""
     from .image_io import describe, load_image
     from .pipeline import OCR
 
+    ocr_options = dict(
+        lang=lang,
+        version=version,
+        det_model=det_model,
+        cls_model=cls_model,
+        rec_model=rec_model,
+        dict_path=dict_path,
+        device=device,
+        threads=threads,
+        use_det=not no_det if no_det else None,
+        use_cls=use_cls,
+        det_thresh=det_thresh,
+        det_box_thresh=det_box_thresh,
+        det_unclip_ratio=det_unclip_ratio,
+        det_limit_side_len=det_limit_side_len,
+        det_limit_type=det_limit_type,
+        cls_thresh=cls_thresh,
+        rec_batch_size=rec_batch_size,
+        drop_score=drop_score,
+        rec_space_recovery=space_recovery,
+        word_boxes=word_boxes or None,
+        max_image_pixels=max_pixels,
+    )
+    if ray is not None or fmt is OutputFormat.jsonl:
+        _run_records(images, output, fmt, ray, draw, ocr_options)
+        return
     try:
-        ocr = OCR(
-            lang=lang,
-            version=version,
-            det_model=det_model,
-            cls_model=cls_model,
-            rec_model=rec_model,
-            dict_path=dict_path,
-            device=device,
-            threads=threads,
-            use_det=not no_det if no_det else None,
-            use_cls=use_cls,
-            det_thresh=det_thresh,
-            det_box_thresh=det_box_thresh,
-            det_unclip_ratio=det_unclip_ratio,
-            det_limit_side_len=det_limit_side_len,
-            det_limit_type=det_limit_type,
-            cls_thresh=cls_thresh,
-            rec_batch_size=rec_batch_size,
-            drop_score=drop_score,
-            rec_space_recovery=space_recovery,
-            word_boxes=word_boxes or None,
-            max_image_pixels=max_pixels,
-        )
+        ocr = OCR(**ocr_options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
     several = len(images) > 1
@@ -175,6 +181,40 @@ def run(
                 _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
     if failed:
         typer.echo(f"onnxocr: {failed} of {len(images)} input(s) failed", err=True)
+        raise typer.Exit(EXIT_INPUT_FAILED)
+
+
+def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, actors: Optional[int],
+                 draw: Optional[Path], ocr_options: dict) -> None:
+    """-f jsonl (one record per input; folders expanded), serially or with --ray N on a Ray cluster."""
+    from . import ray_data
+    from .pipeline import OCR
+
+    if fmt is not OutputFormat.jsonl:
+        _fail(f"--ray writes JSON lines: add -f jsonl (got -f {fmt.value})", EXIT_SETUP_FAILED)
+    if draw is not None:
+        _fail("--draw is not available with -f jsonl / --ray", EXIT_SETUP_FAILED)
+    inputs = ray_data.expand_inputs(images)
+    try:
+        if actors is None:
+            count, failed = ray_data.write_jsonl(ray_data.serial_records(inputs, OCR(**ocr_options)), output)
+        else:
+            threads = ocr_options.pop("threads") or 1
+            if not os.environ.get("RAY_ADDRESS"):
+                OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+            count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+    except Exception as exc:  # the cluster went away mid-run: say so, keep what was written
+        if actors is None:
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        kept = f"; the records produced so far are in {output}.partial" if output not in (None, "-") else ""
+        _fail(f"the Ray run failed ({type(exc).__name__}: {reason}){kept}", EXIT_SETUP_FAILED)
+    if failed:
+        typer.echo(f"onnxocr: {failed} of {count} input(s) failed (their records carry the error)", err=True)
         raise typer.Exit(EXIT_INPUT_FAILED)
 
 
