@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean dist desktop-smoke
+.PHONY: setup install install-convert convert sample test test-runtime test-convert bench eval parity soak clean dist desktop-smoke bench-ray
 
 setup: install convert sample
 
@@ -58,6 +58,10 @@ test-convert: install-convert
 bench: install
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
+
+# make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
+bench-ray: install
+	$(BIN)/python -m bench.ray_speed $(BENCH_RAY_ARGS)
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install
