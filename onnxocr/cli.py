@@ -228,9 +228,8 @@ def models(
 ) -> None:
     """List every catalog model: task, languages, and whether it is converted, not converted, or not convertible."""
     from .catalog import load_catalog
-    from .store import ModelStore
-
     from .model_packages import installed_model_packages
+    from .store import ModelStore
 
     try:
         cat = load_catalog(catalog)

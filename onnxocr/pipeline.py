@@ -18,10 +18,10 @@ from .dictionary import parse_dictionary, read_dictionary
 from .engine import OnnxModel
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
+from .model_packages import ModelSearch
 from .recognition import RecognizedText, TextRecognizer
 from .result import OCRResult, TextLine, WordBox
 from .spacing import recover_spaces, word_quads
-from .model_packages import ModelSearch
 from .store import ModelStore
 
 
@@ -38,7 +38,8 @@ class ModelChoice:
 class OCR:
     """Paddle-free PaddleOCR pipeline on onnxruntime. Safe to call from several threads at once.
 
-    >>> ocr = OCR(lang="en")                       # models from the store, catalog picks them
+    >>> ocr = OCR(lang="en")                       # models from the store (or a models wheel), catalog picks them
+    >>> ocr = OCR(lang="en", models_dir="models")  # a folder written by `onnxocr models export`
     >>> result = ocr("page.png")                   # path, bytes, or BGR / gray / BGRA numpy array
     >>> [(line.text, line.score) for line in result.lines]
     """

@@ -156,3 +156,12 @@ def test_more_actors_than_cluster_cpus_is_refused_with_one_line(folder, ray_clus
 
     with pytest.raises(OnnxOCRError, match="need 6 CPUs but the Ray cluster has 2"):
         ocr_dataset([folder], actors=3, num_cpus=2)
+
+
+def test_ray_without_jsonl_or_with_draw_is_refused_before_any_cluster_starts(folder, tmp_path):
+    for extra, message in ((["-f", "json"], "add -f jsonl"), (["-f", "jsonl", "--draw", str(tmp_path)], "--draw is not available")):
+        done = subprocess.run([sys.executable, "-m", "onnxocr.cli", str(folder), "--ray", "2", *extra],
+                              capture_output=True, text=True)
+        assert done.returncode == 2
+        [line] = done.stderr.strip().splitlines()
+        assert message in line
