@@ -175,7 +175,8 @@ def connect(local_cpus: int | None = None) -> Any:
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
         try:
-            ray.init(address=address, num_cpus=None if address else local_cpus, include_dashboard=False,
+            # "local": a new cluster, never one that an earlier `ray start` on this machine left registered
+            ray.init(address=address or "local", num_cpus=None if address else local_cpus, include_dashboard=False,
                      log_to_driver=False, logging_level="ERROR")
         except Exception as exc:
             where = f"the Ray cluster at RAY_ADDRESS={address}" if address else "a local Ray cluster"
