@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean
+.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray
 
 setup: install convert sample
 
@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,ray]"
 	touch $@
 
 install-convert: $(CONVERT_VENV)/.installed
@@ -30,11 +30,21 @@ $(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
 convert: install-convert
 	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert
 
+# make dist                          dist/: the runtime wheel + a models wheel of the catalog's default set
+#                                    (onnxocr-runtime-models-<set>), from the converted store; DIST_ARGS="--lang fr"
+dist: install convert
+	$(BIN)/python tools/build_wheels.py --out dist $(DIST_ARGS)
+
+# make desktop-smoke                 freeze tools/desktop/app.py with PyInstaller (own .venv-desktop holding only dist's
+#                                    wheels), run it with no venv and an empty ONNXOCR_HOME on docs/sample.png (~1.5 min)
+desktop-smoke: dist
+	PYTHON=$(PYTHON) bash tools/desktop_smoke.sh
+
 sample: install
 	$(BIN)/onnxocr docs/sample.png
 
 # Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
-test: install convert test-runtime test-convert
+test: install convert test-runtime test-convert desktop-smoke
 
 test-runtime: install system-deps
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
@@ -76,6 +86,10 @@ bench: install
 bench-dpi: install system-deps
 	$(BIN)/python -m bench.dpi $(BENCH_ARGS)
 
+# make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
+bench-ray: install
+	$(BIN)/python -m bench.ray_speed $(BENCH_RAY_ARGS)
+
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install
 	$(BIN)/python -m bench.eval $(EVAL_ARGS)
@@ -96,4 +110,4 @@ hostile: install
 	$(BIN)/python bench/hostile.py $(HOSTILE_ARGS)
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) .pytest_cache build dist
+	rm -rf $(VENV) $(CONVERT_VENV) .venv-desktop .pytest_cache build dist

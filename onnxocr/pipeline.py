@@ -21,6 +21,7 @@ from .engine import OnnxModel
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
 from .model_config import options_from_metadata
+from .model_packages import ModelSearch
 from .readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from .recognition import RecognizedText, TextRecognizer
 from .result import OCRResult, TextLine, WordBox
@@ -83,7 +84,8 @@ def _changed_options(config: OCRConfig) -> set[str]:
 class OCR:
     """Paddle-free PaddleOCR pipeline on onnxruntime. Safe to call from several threads at once.
 
-    >>> ocr = OCR(lang="en")                       # models from the store, catalog picks them
+    >>> ocr = OCR(lang="en")                       # models from the store (or a models wheel), catalog picks them
+    >>> ocr = OCR(lang="en", models_dir="models")  # a folder written by `onnxocr models export`
     >>> result = ocr("page.png")                   # path, bytes, or BGR / gray / BGRA numpy array
     >>> [(line.text, line.score) for line in result.lines]
     """
@@ -105,6 +107,7 @@ class OCR:
         config: OCRConfig | None = None,
         catalog: str | Path | Catalog | None = None,
         store: str | Path | ModelStore | None = None,
+        models_dir: str | Path | None = None,
         **options: Any,
     ) -> None:
         names, from_list = _split_providers(providers)
@@ -120,7 +123,12 @@ class OCR:
         )
         self.config = base.replace(**user_options)
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-        self.store = store if isinstance(store, ModelStore) else ModelStore(store)
+        if models_dir is not None and store is not None:
+            raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
+        explicit_store = store if store is not None else models_dir
+        self.store = explicit_store if isinstance(explicit_store, ModelStore) else ModelStore(explicit_store)
+        # An explicit folder is searched alone; the default store falls back on installed models wheels.
+        self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
         explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
@@ -164,20 +172,21 @@ class OCR:
             raise ModelNotFoundError(f"language {self.lang!r} ({self.version}) has no {task} model in the catalog; pass --{task}-model PATH")
         entry = self.catalog.model(name)
         height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
-        return ModelChoice(task=task, path=self.store.verify(name), name=name, declared_height=height)
+        return ModelChoice(task=task, path=self.model_search.verify(name), name=name, declared_height=height)
 
     def _installed(self, model_set: dict[str, str], need: set[str], explicit: dict[str, Any]) -> bool:
-        return all(self.store.model_path(model_set[t]).is_file() for t in need if explicit[t] is None and t in model_set)
+        return all(self.model_search.holder(model_set[t]) is not None for t in need if explicit[t] is None and t in model_set)
 
     def _check_installed(self, names: list[str]) -> None:
         """One error naming every catalog model this language needs that the store lacks."""
-        missing = [n for n in names if not self.store.model_path(n).is_file()]
+        missing = [n for n in names if self.model_search.holder(n) is None]
         if missing:
             listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
             raise ModelNotFoundError(
-                f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.store.root}: produce "
+                f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.model_search.where()}: produce "
                 f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
-                "(or set ONNXOCR_HOME to a store that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
+                "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
+                "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
             )
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:

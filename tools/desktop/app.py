@@ -1,0 +1,14 @@
+"""The ten-line desktop app `make desktop-smoke` freezes: OCR one image, print its text, timings on stderr."""
+import sys
+import time
+
+start = time.perf_counter()
+from onnxocr import OCR  # noqa: E402
+
+imported = time.perf_counter()
+ocr = OCR()
+loaded = time.perf_counter()
+print(ocr(sys.argv[1]).text)
+done = time.perf_counter()
+print(f"cold start: import {imported - start:.2f} s, model load {loaded - imported:.2f} s, first result {done - loaded:.2f} s, "
+      f"total {done - start:.2f} s", file=sys.stderr)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make desktop-smoke: freeze tools/desktop/app.py with PyInstaller in a venv holding only dist's wheels (as a user's
+# build machine would), then run the frozen binary in a clean environment: no venv on PATH, no PYTHONPATH, an empty
+# ONNXOCR_HOME, so its models can only come from the bundle. Prints the sample's text and the timings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+WORK=${DESKTOP_WORK:-build/desktop}
+VENV=.venv-desktop
+SAMPLE=$PWD/docs/sample.png
+
+t0=$(date +%s.%N)
+rm -rf "$VENV" "$WORK"
+"$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q dist/onnxocr_runtime-*.whl dist/onnxocr_runtime_models_*.whl "pyinstaller>=6"
+t1=$(date +%s.%N)
+mkdir -p "$WORK"
+(cd "$WORK" && "../../$VENV/bin/pyinstaller" --noconfirm --log-level WARN --onedir --name onnxocr-desktop-smoke \
+    --distpath dist --workpath work --specpath . "../../tools/desktop/app.py")
+t2=$(date +%s.%N)
+BINARY=$PWD/$WORK/dist/onnxocr-desktop-smoke/onnxocr-desktop-smoke
+CLEAN=$(mktemp -d)
+mkdir -p "$CLEAN/empty-store"
+echo "frozen app: $BINARY ($(du -sh "$(dirname "$BINARY")" | cut -f1))"
+clean_run() { (cd "$CLEAN" && env -i PATH=/usr/bin:/bin HOME="$CLEAN" ONNXOCR_HOME="$CLEAN/empty-store" LANG=C.UTF-8 "$@"); }
+clean_run "$BINARY" "$SAMPLE" > "$WORK/out.txt"
+t3=$(date +%s.%N)
+cat "$WORK/out.txt"
+# Cold start, three runs each: the frozen app, and the same app on the installed wheels (models from the models wheel).
+for run in 1 2 3; do
+    echo -n "frozen app     run $run: " >&2; clean_run "$BINARY" "$SAMPLE" > /dev/null
+    echo -n "models wheel   run $run: " >&2; clean_run "$PWD/$VENV/bin/python" "$PWD/tools/desktop/app.py" "$SAMPLE" > /dev/null
+done
+rm -rf "$CLEAN"
+if ! grep -q "onnxocr sample page" "$WORK/out.txt"; then
+    echo "desktop-smoke: the frozen app did not print the sample's text" >&2
+    exit 1
+fi
+printf 'desktop-smoke: venv+install %.0f s, freeze %.0f s, frozen run %.1f s\n' \
+    "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" "$(echo "$t3 - $t2" | bc)"
