@@ -48,7 +48,7 @@ packages = ["{package}"]
 
 
 def set_slug(model_set: ModelSet, default_lang: str) -> str:
-    """`ppocrv4` for the default language's set, `ppocrv2-french` for another language's."""
+    """`ppocrv6` (the default set PP-OCRv6) for the default language's set, `ppocrv2-french` for another language's."""
     slug = re.sub(r"[^a-z0-9]+", "", model_set.version.lower())
     lang = model_set.langs[0]
     return slug if lang == default_lang else f"{slug}-{re.sub(r'[^a-z0-9]+', '', lang)}"
