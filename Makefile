@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray
 
 setup: install convert sample
 
@@ -43,8 +43,12 @@ desktop-smoke: dist
 sample: install
 	$(BIN)/onnxocr docs/sample.png
 
+# The PP-OCRv4 set PaddleOCR 2.7.3 runs: the golden-output test and `make parity` compare against it.
+convert-reference: install-convert
+	$(CONVERT_BIN)/python -m convert ch_PP-OCRv4_det ch_PP-OCRv4_rec ch_ppocr_mobile_v2.0_cls --cache .cache/convert
+
 # Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
-test: install convert test-runtime test-convert desktop-smoke
+test: install convert convert-reference test-runtime test-convert desktop-smoke
 
 test-runtime: install system-deps
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
@@ -97,8 +101,7 @@ eval: install
 # make parity   PaddleOCR 2.7.3 on Paddle Inference (own venv) vs onnxocr, same models and parameters;
 #               PARITY_ARGS="--model-set french:PP-OCRv2" for a seed model set on pages rendered from its UDHR text
 #               (first converts the PP-OCRv4 set it compares by default; convert a --model-set's models yourself)
-parity: install install-convert
-	$(CONVERT_BIN)/python -m convert ch_PP-OCRv4_det ch_PP-OCRv4_rec ch_ppocr_mobile_v2.0_cls --cache .cache/convert
+parity: install convert-reference
 	$(BIN)/python -m bench.parity $(PARITY_ARGS)
 
 # make soak     1,000 pages through one OCR object: RSS growth <= 5% after warm-up, no fd growth

@@ -22,7 +22,7 @@ from .parity import (PARITY_TOLERANCE, check_class_count, check_parity, check_sl
 from .program_rewrite import prepare_program
 from .slim import insert_activation_qdq
 from .quantize import int8_name, quantize_int8
-from .sources import Dictionary, dictionary_search_dirs, fetch_dictionary, fetch_model_files, load_dictionary_file
+from .sources import Dictionary, checked_dictionary, dictionary_search_dirs, fetch_dictionary, fetch_model_files, load_dictionary_file
 
 Log = Callable[[str], None]
 
@@ -331,7 +331,7 @@ def _import_dictionary(entry: ModelEntry, catalog: Catalog, dictionary_arg: str 
         raise ConvertError(f"{dictionary_arg}: is not the catalog's {catalog_dict.name} for {entry.name} "
                            f"(sha256 differs): pass the right dictionary or the id {catalog_dict.name!r}")
     if catalog_dict is not None:  # the published file: read it as the model was trained (corrections applied)
-        return fetch_dictionary(catalog_dict, cache_dir, log, (Path(dictionary_arg).parent,))
+        return checked_dictionary(catalog_dict, Path(dictionary_arg).read_bytes(), dictionary.source)
     return dictionary
 
 

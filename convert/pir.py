@@ -202,7 +202,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     from .optimize import optimize_file
     from .parity import check_class_count, check_parity, effective_input_shape, sample_shapes
     from .pipeline import CONVERSION_RECIPE, CONVERTED, Outcome
-    from .sources import Dictionary, fetch_dictionary
+    from .sources import Dictionary, dictionary_search_dirs, fetch_dictionary
 
     yml = folder / PIR_YML_FILE
     facts, yml_chars = read_inference_yml(yml, entry.task) if yml.is_file() else ({}, None)
@@ -216,7 +216,8 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
             text = ("\n".join(yml_chars) + "\n").encode("utf-8")
             dictionary = Dictionary("inference.yml", yml_chars, f"{source}:inference.yml", sha256_bytes(text))
         else:
-            dictionary = fetch_dictionary(catalog.dictionaries[entry.dictionary], options.cache_dir, log)
+            dictionary = fetch_dictionary(catalog.dictionaries[entry.dictionary], options.cache_dir, log,
+                                          dictionary_search_dirs(options.source_dir, options.dict_dirs))
             if yml_chars and tuple(yml_chars) != tuple(dictionary.characters):
                 raise ConvertError(f"{entry.name}: inference.yml's character_dict differs from the catalog's "
                                    f"{dictionary.name}: fix the catalog row")
@@ -231,7 +232,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     parity = check_parity(folder / PIR_MODEL_FILE, folder / PIR_PARAMS_FILE, onnx_path, sample_shapes(entry.task, chw),
                           predictor=pir_predictor(folder / PIR_MODEL_FILE, folder / PIR_PARAMS_FILE))
     if dictionary is not None:
-        check_class_count(parity.output_shapes[0], len(dictionary.characters), entry.use_space_char, dictionary.name)
+        check_class_count(parity.output_shapes[0], dictionary.characters, entry.use_space_char, dictionary.name)
     passes = folded.describe() + (f"; repair_empty_attributes: {exported.repaired}" if exported.repaired else "")
     props = build_metadata(entry, input_shape=chw, characters=dictionary.characters if dictionary else None,
                            source=source, source_sha256=source_sha256, converter=exported.converter,

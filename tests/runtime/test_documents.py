@@ -384,22 +384,31 @@ def test_ocrmypdf_plugin_refuses_an_unknown_language(tmp_path):
 
 # -- progress bar: on a terminal only, off with --quiet ---------------------------------------------------------------
 def _stderr_on_a_terminal(args: list) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal, read while it runs (a full pty buffer would block the
+    progress bar's writes, and the process with them)."""
     import pty
+    import threading
 
     leader, follower = pty.openpty()
     command = [sys.executable, "-m", "onnxocr.cli", *map(str, args), *cli_model_args()]
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
-    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=follower, cwd=REPO, env=env)
-    os.close(follower)
     chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=follower, cwd=REPO, env=env, timeout=300)
+    os.close(follower)
+    reader.join(timeout=10)
     os.close(leader)
     return done.returncode, b"".join(chunks).decode("utf-8", "replace")
 

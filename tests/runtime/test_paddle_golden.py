@@ -1,4 +1,5 @@
-"""PaddleOCR semantics in CI: the default models must give PaddleOCR 2.7.3's own boxes and texts on three fixture
+"""PaddleOCR semantics in CI: the PP-OCRv4 models (the set PaddleOCR 2.7.3 runs; `make test` converts them beside
+the default set) must give PaddleOCR 2.7.3's own boxes and texts on three fixture
 pages (tests/data/paddleocr_2.7.3_golden.json), so a change of OpenCV or of our code that moves det, crop or rec
 away from PaddleOCR fails `make test`. Boxes match at IoU >= 0.9, texts exactly.
 
@@ -35,15 +36,16 @@ def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def paddle_semantics_ocr():
-    """The default models with PaddleOCR's semantics: its rec batching, no space recovery, no classifier."""
+    """The PP-OCRv4 models with PaddleOCR's semantics: its rec batching, no space recovery, no classifier."""
     from onnxocr import OCR
     from onnxocr.catalog import load_catalog
     from onnxocr.store import ModelStore
 
-    missing = [n for n in load_catalog().default_convert if not ModelStore().is_installed(n)]
+    _, names = load_catalog().model_set("ch", "PP-OCRv4")
+    missing = [names[t] for t in ("det", "rec") if not ModelStore().is_installed(names[t])]
     if missing:
-        pytest.skip(f"default models not converted ({', '.join(missing)}): run `make convert`")
-    return OCR(rec_batch_mode="paddle", rec_space_recovery=False)
+        pytest.skip(f"PP-OCRv4 models not converted ({', '.join(missing)}): run `make convert-reference`")
+    return OCR(lang="ch", version="PP-OCRv4", rec_batch_mode="paddle", rec_space_recovery=False)
 
 
 GOLDEN_DOC = json.loads(GOLDEN.read_text(encoding="utf-8"))
