@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import resource
-import struct
 import subprocess
 import sys
-import zlib
 
 import cv2
 import numpy as np
