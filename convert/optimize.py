@@ -5,6 +5,10 @@ a scalar Mul and Add after the convolution and again after its activation. paddl
 separate elementwise nodes with the scalar as the Mul's first input, which onnxruntime's Conv+Mul/Add fusions
 do not match, so each block costs two full passes over the feature map (about a third of the recogniser's time).
 Folding them into the neighbouring convolution's weights and bias is exact algebra (up to float rounding).
+
+A scalar Mul that completes a GELU, x * (1 + erf(x / sqrt 2)) * 0.5 (PP-HGNetV2 and SVTR blocks of PP-OCRv5/v6),
+is never folded: onnxruntime fuses that pattern into one Gelu kernel, and folding its 0.5 into the next
+convolution leaves a pattern it no longer recognises (PP-OCRv6 small rec: 15% slower).
 """
 
 from __future__ import annotations
@@ -103,6 +107,21 @@ def _conv_params(g: _Graph, conv) -> tuple[np.ndarray, np.ndarray] | None:
     return weight.astype(np.float64), bias.astype(np.float64)
 
 
+def _completes_gelu(producers: dict, node) -> bool:
+    """Whether a scalar Mul `node` multiplies the body of a GELU: its other input is Mul(x, Add(Erf(.), 1))."""
+    for name in node.input:
+        body = producers.get(name)
+        if body is None or body.op_type != "Mul":
+            continue
+        for operand in body.input:
+            add = producers.get(operand)
+            if add is not None and add.op_type == "Add" and any(
+                producers.get(i) is not None and producers[i].op_type == "Erf" for i in add.input
+            ):
+                return True
+    return False
+
+
 def _is_unpadded_pointwise(conv, weight: np.ndarray) -> bool:
     from onnx import helper
 
@@ -158,7 +177,7 @@ def fold_affine_into_conv(model) -> FoldResult:
             if node is None or id(node) in dead or node.op_type != op_type or len(users) != 1 or users[0] is not consumer:
                 continue
             value, upstream = g.scalar_operand(node)
-            if value is None or source in g.outputs:
+            if value is None or source in g.outputs or (op_type == "Mul" and _completes_gelu(producers, node)):
                 continue
             if op_type == "Add":
                 shift = value

@@ -45,3 +45,37 @@ def test_a_graph_without_affine_blocks_is_left_as_it_was(tmp_path):
     stored = path.read_bytes()
     assert optimize_file(path).total == 0
     assert path.read_bytes() == stored
+
+
+def gelu_net():
+    """x -> 1x1 Conv -> GELU written out as PP-OCRv6's export writes it (x * (1 + erf(x / sqrt 2)) * 0.5) ->
+    unpadded 1x1 Conv: the 0.5 could be folded into the second Conv, but must not be."""
+    w1 = numpy_helper.from_array(RNG.normal(size=(4, 3, 1, 1)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(RNG.normal(size=(2, 4, 1, 1)).astype(np.float32), "w2")
+    consts = {"sqrt2": np.float32(np.sqrt(2.0)), "one": np.float32(1.0), "half": np.float32(0.5)}
+    nodes = [helper.make_node("Constant", [], [k], value=numpy_helper.from_array(np.array(v), k)) for k, v in consts.items()]
+    nodes += [
+        helper.make_node("Conv", ["x", "w1"], ["c1"]),
+        helper.make_node("Div", ["c1", "sqrt2"], ["d"]),
+        helper.make_node("Erf", ["d"], ["e"]),
+        helper.make_node("Add", ["e", "one"], ["a"]),
+        helper.make_node("Mul", ["c1", "a"], ["m"]),
+        helper.make_node("Mul", ["m", "half"], ["g"]),
+        helper.make_node("Conv", ["g", "w2"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "gelu", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 2, 4, 4])], [w1, w2])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_the_half_of_a_gelu_is_not_folded_so_onnxruntime_still_fuses_the_gelu(tmp_path):
+    model = gelu_net()
+    assert fold_affine_into_conv(model).total == 0
+    assert [n.op_type for n in model.graph.node].count("Mul") == 2
+    path = tmp_path / "gelu.onnx"
+    onnx.save(model, str(path))
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "gelu.ort.onnx")
+    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    fused = [n.op_type for n in onnx.load(str(tmp_path / "gelu.ort.onnx")).graph.node]
+    assert "Gelu" in fused and "Erf" not in fused
