@@ -61,6 +61,7 @@ class RecConfig:
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
     max_width: int = 6400  # widest recogniser input (px at model height); longer lines are cut into pieces
     batch_max_pixels: int = 1_000_000  # a batch holds at most this many input pixels (N x H x W); split beyond
+    workers: int | None = None  # batches run at once, each on one onnxruntime thread; None: the CPU thread count (1 on GPU)
     space_recovery: bool | None = None  # None: on for dictionaries with Latin letters
     space_min_prob: float = 0.03  # a space where the model's space class reaches this between two characters
     space_gap_ratio: float = 0.12  # models without a space class: ink-free columns >= ratio x line height make a space
@@ -162,6 +163,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "rec_bucket_slack": ("float", (0.0, None), False),
     "rec_max_width": ("int", (16, None), False),
     "rec_batch_max_pixels": ("int", (1, None), False),
+    "rec_workers": ("int", (1, None), True),
     "rec_space_recovery": ("bool", None, True),
     "rec_space_min_prob": ("float", (0.0, 1.0), False),
     "rec_space_gap_ratio": ("float", (0.0, None), False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,21 @@ PROVIDER_OPTIONS: dict[str, dict[str, str]] = {
     "CUDAExecutionProvider": {"cudnn_conv_algo_search": "DEFAULT"},
     "TensorrtExecutionProvider": {"trt_engine_cache_enable": "True"},
 }
+
+
+def runs_on_cpu_only(engine: EngineConfig) -> bool:
+    """Whether every session of this engine config runs on onnxruntime's CPU execution provider."""
+    if engine.providers:
+        return tuple(engine.providers) == ("CPUExecutionProvider",)
+    return engine.device.lower() == "cpu"
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def resolve_providers(engine: EngineConfig) -> list[tuple[str, dict[str, str]]]:

@@ -17,7 +17,7 @@ from .config import EngineConfig, OCRConfig
 from .crop import crop_quad
 from .detection import TextDetector
 from .dictionary import parse_dictionary, read_dictionary
-from .engine import OnnxModel
+from .engine import OnnxModel, available_cpus, runs_on_cpu_only
 from .errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from .image_io import ImageInput, describe, load_image
 from .model_config import options_from_metadata
@@ -79,6 +79,16 @@ def _changed_options(config: OCRConfig) -> set[str]:
     changed = {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
                if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
     return changed | ({"drop_score"} if config.drop_score != default.drop_score else set())
+
+
+def recognizer_workers(config: OCRConfig) -> int:
+    """How many recogniser batches run at once: rec_workers, else on CPU one per thread (threads=, else every CPU
+    this process may use); 1 on a GPU and with the shared thread pool, where the device / pool is the parallelism."""
+    if config.rec.workers:
+        return int(config.rec.workers)
+    if not runs_on_cpu_only(config.engine) or config.engine.shared_thread_pool:
+        return 1
+    return int(config.engine.intra_op_threads or available_cpus())
 
 
 class OCR:
@@ -147,7 +157,9 @@ class OCR:
         engine = self.config.engine
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
-        rec = self._load("rec", engine)
+        rec_workers = recognizer_workers(self.config)
+        # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
+        rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
         # what each model says about its own preprocessing, under the caller's explicit options
         self.model_options = {
             **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
@@ -158,7 +170,9 @@ class OCR:
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
-        self.recognizer = TextRecognizer(rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height)
+        self.recognizer = TextRecognizer(
+            rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers
+        )
         self.space_recovery = self.config.rec.space_recovery
         if self.space_recovery is None:
             self.space_recovery = self.recognizer.charset.has_latin_letters

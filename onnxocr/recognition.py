@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -101,6 +105,16 @@ def reverse_right_to_left(text: str) -> str:
     return "".join(reversed(segments))
 
 
+def busy_seconds(spans: list[tuple[float, float]]) -> float:
+    """Length of the union of (start, end) intervals: wall time during which at least one run was in flight."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
 def model_line_height(model: OnnxModel, config: RecConfig, declared: int | None) -> int:
     """Input height: explicit config, else the model's fixed input height, else metadata/catalog, else 48."""
     if config.image_height:
@@ -125,7 +139,10 @@ class TextRecognizer:
         characters: list[str],
         characters_source: str,
         declared_height: int | None = None,
+        workers: int = 1,
     ) -> None:
+        """`workers` > 1 runs that many batches at once from a thread pool; the session should then have one
+        intra-op thread (the workers are the parallelism)."""
         check_input_rank(model)
         out = model.output_shape
         if len(out) != 3:
@@ -153,6 +170,17 @@ class TextRecognizer:
         self.max_width = self.fixed_width or max(int(config.max_width), MIN_INPUT_WIDTH)
         num_classes = out[2] if isinstance(out[2], int) and out[2] > 0 else self._probe_num_classes()
         self.charset: CharacterSet = fit_character_set(characters, num_classes, characters_source, model.path)
+        self.workers = max(1, int(workers))
+        self._pool_lock = threading.Lock()
+        self._pool_owner: tuple[int, ThreadPoolExecutor] | None = None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The worker threads, made on first use in this process (a forked child makes its own)."""
+        with self._pool_lock:
+            if self._pool_owner is None or self._pool_owner[0] != os.getpid():
+                pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="onnxocr-rec")
+                self._pool_owner = (os.getpid(), pool)
+            return self._pool_owner[1]
 
     def _probe_num_classes(self) -> int:
         """Class count of a model whose output shape is symbolic: run one blank line through it."""
@@ -288,32 +316,42 @@ class TextRecognizer:
 
     def _recognize(self, crops: list[np.ndarray]) -> tuple[list[RecognizedText], float]:
         results: list[RecognizedText | None] = [None] * len(crops)
-        seconds = 0.0
-        for idx, width in self.plan_batches(crops):
-            group = [crops[i] for i in idx]
-            batch = np.stack([resize_normalize_pad(c, self.height, width) for c in group])
-            probs, spent = self.model.run(batch)
-            seconds += spent
-            if probs.shape[2] != len(self.charset.classes):
-                raise ModelLoadError(
-                    f"rec model {self.model.path} produced {probs.shape[2]} classes, dictionary has "
-                    f"{len(self.charset.classes)}: pass the matching dictionary"
-                )
-            decoded = ctc_greedy_decode(probs, self.charset.classes)
-            for row, (i, crop, (tokens, score, positions)) in enumerate(zip(idx, group, decoded)):
-                text = "".join(tokens)
-                if self.charset.right_to_left:
-                    text = reverse_right_to_left(text)
-                content = fitted_width(crop.shape[0], crop.shape[1], self.height, width)
-                results[i] = RecognizedText(
-                    text=text,
-                    score=score,
-                    tokens=tokens,
-                    positions=positions,
-                    timesteps=int(probs.shape[1]),
-                    input_width=width,
-                    content_width=content,
-                    right_to_left=self.charset.right_to_left,
-                    space_scores=space_scores(probs[row], positions, len(self.charset.classes) - 1) if self.charset.has_space else (),
-                )
-        return [r for r in results if r is not None], seconds
+        plan = self.plan_batches(crops)
+        if self.workers > 1 and len(plan) > 1:
+            # largest batches first, each to whichever worker is free: the last ones to finish are the small ones
+            order = sorted(range(len(plan)), key=lambda k: -len(plan[k][0]) * plan[k][1])
+            spans = list(self._pool().map(lambda k: self._run_batch(crops, *plan[k], results), order))
+        else:
+            spans = [self._run_batch(crops, idx, width, results) for idx, width in plan]
+        return [r for r in results if r is not None], busy_seconds(spans)
+
+    def _run_batch(self, crops: list[np.ndarray], idx: np.ndarray, width: int, results: list) -> tuple[float, float]:
+        """Recognise one planned batch into results[i] for i in idx; returns the (start, end) of its onnxruntime run."""
+        group = [crops[i] for i in idx]
+        batch = np.stack([resize_normalize_pad(c, self.height, width) for c in group])
+        start = time.perf_counter()
+        probs, _ = self.model.run(batch)
+        span = (start, time.perf_counter())
+        if probs.shape[2] != len(self.charset.classes):
+            raise ModelLoadError(
+                f"rec model {self.model.path} produced {probs.shape[2]} classes, dictionary has "
+                f"{len(self.charset.classes)}: pass the matching dictionary"
+            )
+        decoded = ctc_greedy_decode(probs, self.charset.classes)
+        for row, (i, crop, (tokens, score, positions)) in enumerate(zip(idx, group, decoded)):
+            text = "".join(tokens)
+            if self.charset.right_to_left:
+                text = reverse_right_to_left(text)
+            content = fitted_width(crop.shape[0], crop.shape[1], self.height, width)
+            results[i] = RecognizedText(
+                text=text,
+                score=score,
+                tokens=tokens,
+                positions=positions,
+                timesteps=int(probs.shape[1]),
+                input_width=width,
+                content_width=content,
+                right_to_left=self.charset.right_to_left,
+                space_scores=space_scores(probs[row], positions, len(self.charset.classes) - 1) if self.charset.has_space else (),
+            )
+        return span
