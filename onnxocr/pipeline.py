@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -175,8 +173,6 @@ class OCR:
         self.recognizer = TextRecognizer(
             rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers
         )
-        self._ahead: TextDetector | None = None  # made by pages() at a second page, see _ahead_detector
-        self._ahead_lock = threading.Lock()
         self.space_recovery = self.config.rec.space_recovery
         if self.space_recovery is None:
             self.space_recovery = self.recognizer.charset.has_latin_letters
@@ -261,28 +257,18 @@ class OCR:
         start = time.perf_counter()
         source = describe(image) if not isinstance(image, np.ndarray) else None
         img = load_image(image, self.config.max_image_pixels)
-        load = time.perf_counter() - start
-        return self._read(self._detect_lines(img, self.detector), source, load)
-
-    def _detect_lines(self, img: np.ndarray, detector: TextDetector | None) -> _Detected:
-        """First half of a page: text quads and their line crops (the whole image when detection is off)."""
-        tick = time.perf_counter()
         height, width = img.shape[:2]
-        if detector is not None and self.config.use_det:
-            boxes, spent = detector(img)
+        timings: dict[str, float] = {"load": time.perf_counter() - start}
+        inside = 0.0
+        tick = time.perf_counter()
+        if self.detector is not None and self.config.use_det:
+            boxes, spent = self.detector(img)
+            inside += spent
             crops = [crop_quad(img, box) for box in boxes]
         else:
             boxes = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
-            crops, spent = [img], 0.0
-        return _Detected(img, boxes, crops, time.perf_counter() - tick, spent)
-
-    def _read(self, found: _Detected, source: str | None, load_seconds: float) -> OCRResult:
-        """Second half of a page: angle classification, recognition, lines above drop_score."""
-        start = time.perf_counter()
-        boxes, crops = found.boxes, found.crops
-        height, width = found.image.shape[:2]
-        timings: dict[str, float] = {"load": load_seconds, "det": found.seconds}
-        inside = found.onnxruntime_seconds
+            crops = [img]
+        timings["det"] = time.perf_counter() - tick
         angles: list[AngleLabel] | None = None
         if self.classifier is not None and self.config.use_cls and crops:
             tick = time.perf_counter()
@@ -313,7 +299,7 @@ class OCR:
                 )
             )
         timings["onnxruntime"] = inside
-        timings["total"] = load_seconds + found.seconds + time.perf_counter() - start
+        timings["total"] = time.perf_counter() - start
         return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source)
 
     def pages(
@@ -325,94 +311,19 @@ class OCR:
     ) -> Iterator[PageResult]:
         """OCR every page of the inputs (files, folders, globs, `-` for stdin, `@list.txt`; PDF, multi-page TIFF
         or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
-        `pages` selects pages like `1-3,7` (counted from 1 in each document).
-
-        On CPU with parallel recogniser workers, the next page is read and detected (on one thread of a second
-        detector session, made at the second page) while the recogniser works on this one."""
-        source = iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels)
-        ahead = _PageReader(self, source)
-        try:
-            fetched = ahead.fetch(lambda: self.detector)
-            while fetched is not None:
-                overlap = self.recognizer.workers > 1 and self.config.use_det and self.detector is not None
-                upcoming = ahead.fetch_ahead() if overlap else None
-                yield self._page_result(fetched)
-                fetched = upcoming.result() if upcoming is not None else ahead.fetch(lambda: self.detector)
-        finally:
-            ahead.close()
-
-    def _page_result(self, fetched: tuple) -> PageResult:
-        item, page, found = fetched
-        if isinstance(page, PageError):
-            return PageResult(item, page.source, page.page, error=page.message)
-        try:
-            if isinstance(found, BaseException):
-                raise found
-            result = self._read(found, page.source, 0.0)
-        except OnnxOCRError as exc:
-            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
-        except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
-            reason = (str(exc).strip().splitlines() or [""])[0][:200]
-            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
-        result = dataclasses.replace(result, page=page.page)
-        return PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)
-
-    def _ahead_detector(self) -> TextDetector:
-        """A detector on its own one-thread session, for detecting the next page beside the recogniser workers."""
-        with self._ahead_lock:
-            if self._ahead is None:
-                det = self.detector.model
-                model = OnnxModel(det.path, dataclasses.replace(self.config.engine, intra_op_threads=1), role="det")
-                self._ahead = TextDetector(model, self.config.det)
-            return self._ahead
-
-
-@dataclass
-class _Detected:
-    """A page after detection: the image, its quads (N, 4, 2) and line crops, seconds spent (all, onnxruntime)."""
-
-    image: np.ndarray
-    boxes: np.ndarray
-    crops: list[np.ndarray]
-    seconds: float
-    onnxruntime_seconds: float
-
-
-class _PageReader:
-    """Reads pages from an iter_pages generator and detects their text lines, now or on a thread of its own; the
-    generator is only ever advanced by one thread at a time."""
-
-    def __init__(self, ocr: OCR, source: Iterator) -> None:
-        self.ocr = ocr
-        self.source = source
-        self.pool: ThreadPoolExecutor | None = None
-        self.pending: Future | None = None
-
-    def fetch(self, detector: Callable[[], TextDetector | None]) -> tuple | None:
-        """(input, page or PageError, _Detected or the exception detection raised), or None after the last page.
-        `detector` is called only once there is a page to detect (a last page costs no second session)."""
-        try:
-            item, page = next(self.source)
-        except StopIteration:
-            return None
-        if isinstance(page, PageError):
-            return item, page, None
-        try:
-            return item, page, self.ocr._detect_lines(page.image, detector())
-        except Exception as exc:  # reported with the page, in order, by OCR._page_result
-            return item, page, exc
-
-    def fetch_ahead(self) -> Future:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnxocr-next-page")
-        self.pending = self.pool.submit(self.fetch, self.ocr._ahead_detector)
-        return self.pending
-
-    def close(self) -> None:
-        if self.pending is not None:
-            wait([self.pending])  # the generator may be running on the pool thread: let it finish first
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-        close = getattr(self.source, "close", None)
-        if close is not None:
-            close()
+        `pages` selects pages like `1-3,7` (counted from 1 in each document)."""
+        for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
+            if isinstance(page, PageError):
+                yield PageResult(item, page.source, page.page, error=page.message)
+                continue
+            try:
+                result = self(page.image)
+            except OnnxOCRError as exc:
+                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
+                continue
+            except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
+                reason = (str(exc).strip().splitlines() or [""])[0][:200]
+                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
+                continue
+            result = dataclasses.replace(result, source=page.source, page=page.page)
+            yield PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)
