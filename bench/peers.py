@@ -205,6 +205,10 @@ def print_report(report: dict, systems: list, markdown: bool) -> bool:
             delta = c["text"]["onnxocr"]["word_bag_f1"] - c["text"][peer]["word_bag_f1"]
             checks.append((f"word-bag F1 onnxocr - {peer} >= -{f1_drop}", delta, delta >= -f1_drop - 1e-12, "+.4f"))
         ok &= print_checks(corpus, checks)
+    for corpus, c in report["corpora"].items():  # the multi-page paths, side by side (no target)
+        if "onnxocr-pages" in c["onnxocr_vs"] and "faster-paddle-batch" in c["onnxocr_vs"]:
+            ratio = c["onnxocr_vs"]["faster-paddle-batch"]["pages_per_s"] / c["onnxocr_vs"]["onnxocr-pages"]["pages_per_s"]
+            print(f"  {corpus:9s} info  pages/s onnxocr-pages / faster-paddle-batch: {ratio:.2f}")
     if markdown:
         print_markdown(header, rows)
     return ok
