@@ -46,7 +46,7 @@ sys.path.insert(0, REPO_ROOT)
 from bench import datasets, metrics  # noqa: E402
 from bench.speed import (  # noqa: E402
     LOADERS, fmt, load_samples, machine, median, names_of, percentile, print_checks, print_markdown, print_table,
-    run_rounds, run_runner, run_setup,
+    round_arguments, run_rounds, run_runner, run_setup,
 )
 
 
@@ -81,15 +81,7 @@ TARGETS = [
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--systems", default=DEFAULT_SYSTEMS, help=f"comma list of {', '.join(SYSTEMS)}")
-    p.add_argument("--corpora", default="funsd,icdar2015", help="comma list of funsd, icdar2015")
-    p.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
-    p.add_argument("--pages", type=int, default=25, help="images per corpus (first N, sorted)")
-    p.add_argument("--runs", type=int, default=3, help="rounds (one process per system per corpus per round)")
-    p.add_argument("--repeat", type=int, default=1, help="passes over the images inside one process")
-    p.add_argument("--threads", type=int, default=2, help="thread budget of every system")
+    p = round_arguments(__doc__.splitlines()[0], __doc__, DEFAULT_SYSTEMS, 25, "thread budget of every system")
     p.add_argument("--out", default=os.path.join(REPO_ROOT, "out", "bench"))
     p.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     p.add_argument("--check", action="store_true", help="exit 1 when an issue #14 target is missed")

@@ -62,16 +62,23 @@ MODEL_FILES = {  # task -> (onnxocr store name, RapidOCR 1.4.4 bundled file)
 SAME_TEXT_F1 = 0.995
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="onnxocr vs RapidOCR (vs PaddleOCR) speed benchmark",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--systems", default="onnxocr,rapidocr", help="comma list of onnxocr, rapidocr, paddleocr")
+def round_arguments(description: str, epilog: str, systems: str, pages: int, threads_help: str) -> argparse.ArgumentParser:
+    """The options every rounds benchmark takes (systems, corpora, data, pages, rounds, repeat, threads)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=epilog)
+    p.add_argument("--systems", default=systems, help="comma list of systems")
     p.add_argument("--corpora", default="funsd,icdar2015", help="comma list of funsd, icdar2015")
     p.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
-    p.add_argument("--pages", type=int, default=10, help="images per corpus (first N, sorted)")
+    p.add_argument("--pages", type=int, default=pages, help="images per corpus (first N, sorted)")
     p.add_argument("--runs", type=int, default=3, help="rounds (one process per system per corpus per round)")
     p.add_argument("--repeat", type=int, default=1, help="passes over the images inside one process")
-    p.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads (Paddle cpu_threads)")
+    p.add_argument("--threads", type=int, default=2, help=threads_help)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = round_arguments("onnxocr vs RapidOCR (vs PaddleOCR) speed benchmark", __doc__, "onnxocr,rapidocr", 10,
+                        "onnxruntime intra-op threads (Paddle cpu_threads)")
     p.add_argument("--no-cls", action="store_true", help="angle classifier off on every system")
     p.add_argument("--models", default="auto",
                    help="ONNX files for onnxocr and RapidOCR: 'store' (onnxocr's converted store), 'rapidocr' "
