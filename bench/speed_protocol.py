@@ -14,8 +14,15 @@ of per-image stage timings (or {}). `measure` writes:
     import_s, load_s   inside the process: importing the system, constructing it (model load)
     first_image_s      the first image's inference (part of the cold start)
     latencies_s        steady-state seconds per image (every image once per repeat, after the first result)
+    cpu_s              process CPU seconds (user + system, all threads) over the steady-state passes
     peak_rss_kib       VmHWM at exit (peak resident set of the whole process)
     lines, extra       per image of the first steady pass
+
+With spec "input": "bytes" (bench/peers.py) `infer` gets each image file's encoded bytes, read into memory
+before the clock starts, so decoding is inside the timed call for every system (faster-paddle takes only
+encoded bytes). A runner may also pass `infer_batch(engine, [bytes, ...]) -> [(lines, extra), ...]`: with
+spec "batch": true each steady pass is one such call over all images, timed as a whole (`batch_s`, one
+value per pass; `latencies_s` then holds the pass time divided evenly, so pages/s stays images / seconds).
 """
 
 from __future__ import annotations
@@ -55,7 +62,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def measure(build, infer, versions, argv=None) -> int:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(build, infer, versions, argv=None, infer_batch=None) -> int:
     args = parse_args(argv)
     with open(args.spec, encoding="utf-8") as f:
         spec = json.load(f)
@@ -64,23 +76,42 @@ def measure(build, infer, versions, argv=None) -> int:
 
     engine, imported_at = build(spec)  # build imports the system, notes time.time(), then loads the models
     loaded_at = time.time()
-    import cv2  # noqa: E402  (already imported by every compared system)
+    as_bytes = spec.get("input") == "bytes"
 
-    first = cv2.imread(images[0], cv2.IMREAD_COLOR)
+    def read(path):
+        if as_bytes:
+            with open(path, "rb") as f:
+                return f.read()
+        import cv2  # noqa: E402  (already imported by every system that is given arrays)
+
+        return cv2.imread(path, cv2.IMREAD_COLOR)
+
+    first = read(images[0])
     t_first = time.time()
     infer(engine, first)
     t_first_done = time.time()
 
-    decoded = [cv2.imread(p, cv2.IMREAD_COLOR) for p in images]
-    latencies, lines_out, extra_out = [], [], []
+    inputs = [read(p) for p in images]
+    latencies, lines_out, extra_out, batch_s = [], [], [], []
+    cpu_start = cpu_seconds()
     for r in range(repeat):
-        for img in decoded:
+        if spec.get("batch"):
+            if infer_batch is None:
+                raise SystemExit(f"{spec['system']}: this runner has no batch path")
             t = time.perf_counter()
-            lines, extra = infer(engine, img)
-            latencies.append(time.perf_counter() - t)
-            if r == 0:
-                lines_out.append(lines)
-                extra_out.append(extra)
+            outputs = infer_batch(engine, inputs)
+            batch_s.append(time.perf_counter() - t)
+            latencies.extend([batch_s[-1] / len(inputs)] * len(inputs))
+        else:
+            outputs = []
+            for item in inputs:
+                t = time.perf_counter()
+                outputs.append(infer(engine, item))
+                latencies.append(time.perf_counter() - t)
+        if r == 0:
+            lines_out = [lines for lines, _ in outputs]
+            extra_out = [extra for _, extra in outputs]
+    cpu_s = cpu_seconds() - cpu_start
     result = {
         "system": spec["system"],
         "versions": versions(),
@@ -94,6 +125,8 @@ def measure(build, infer, versions, argv=None) -> int:
         "load_s": loaded_at - imported_at,
         "first_image_s": t_first_done - t_first,
         "latencies_s": latencies,
+        "batch_s": batch_s,
+        "cpu_s": cpu_s,
         "lines": lines_out,
         "extra": extra_out,
         "peak_rss_kib": peak_rss_kib(),
