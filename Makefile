@@ -79,15 +79,15 @@ fonts:
 	fi
 
 # Benchmarks and evaluations (not part of `make test`): read ../shared/data in place.
-# make bench    onnxocr vs RapidOCR 1.4.4 (own venv), twice: each system on its own ONNX files of the same Paddle
-#               weights, then both on onnxocr's files (the PP-OCRv4 regression check);
-#               BENCH_ARGS="--systems onnxocr,rapidocr,paddleocr --runs 5". Then issue #14's peers on PP-OCRv6
-#               small, each at its own defaults: faster-paddle 1.0.4 and RapidOCR 3.10 (own venvs), 2 threads,
-#               FUNSD + ICDAR 2015; PEERS_ARGS="--pages 3 --runs 1" for a quick look, "--check" to fail on a target
-bench: install
+# make bench    issue #14's peers on PP-OCRv6 small, each at its own defaults: faster-paddle 1.0.4 and RapidOCR 3.10
+#               (own venvs), 2 threads, FUNSD + ICDAR 2015; PEERS_ARGS="--pages 3 --runs 1" for a quick look,
+#               "--check" to fail on a target. Then onnxocr vs RapidOCR 1.4.4 (own venv), twice: each system on its
+#               own ONNX files of the same PP-OCRv4 weights, then both on onnxocr's files (the v4 regression check);
+#               BENCH_ARGS="--systems onnxocr,rapidocr,paddleocr --runs 5"; then the model generations
+bench: install convert convert-reference
+	$(BIN)/python -m bench.peers $(PEERS_ARGS)
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
-	$(BIN)/python -m bench.peers $(PEERS_ARGS)
 	$(BIN)/python -m bench.generations $(GENERATIONS_ARGS)
 
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
