@@ -41,7 +41,7 @@ PROVIDER_OPTIONS: dict[str, dict[str, str]] = {
 
 def _threaded_options(provider: str, engine: EngineConfig) -> dict[str, str]:
     """Options that carry onnxocr's thread count to providers with their own thread pool: OpenVINO ignores the
-    session's intra_op_num_threads (its build default is 8 threads, or every core it may use)."""
+    session's intra_op_num_threads and otherwise uses every core this process may use (threads=1 ran on 2 threads)."""
     if provider == "OpenVINOExecutionProvider" and engine.intra_op_threads:
         return {"num_of_threads": str(int(engine.intra_op_threads))}
     return {}
