@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino
 
 setup: install convert sample
 
@@ -97,6 +97,14 @@ bench-dpi: install system-deps
 # make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
 bench-ray: install
 	$(BIN)/python -m bench.ray_speed $(BENCH_RAY_ARGS)
+
+# make bench-openvino  onnxruntime's OpenVINO EP vs its CPU EP (same process, same build), FUNSD det + rec, 1 thread,
+#                     3 interleaved rounds, CPU and wall seconds; own .venv-openvino (bench/setup_openvino_venv.sh)
+#                     BENCH_OPENVINO_ARGS="--pages 5 --threads 2 --rec-modes width"
+bench-openvino:
+	bench/setup_openvino_venv.sh
+	.venv-openvino/bin/python -m bench.openvino --markdown $(BENCH_OPENVINO_ARGS)
+	.venv-openvino/bin/python -m pytest tests/runtime/test_openvino.py -q
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install

@@ -32,7 +32,19 @@ DEVICE_PROVIDERS: dict[str, tuple[str, ...]] = {
 PROVIDER_OPTIONS: dict[str, dict[str, str]] = {
     "CUDAExecutionProvider": {"cudnn_conv_algo_search": "DEFAULT"},
     "TensorrtExecutionProvider": {"trt_engine_cache_enable": "True"},
+    # OpenVINO on the CPU in float32, spelled out (onnxruntime-openvino 1.24's CPU default too; bf16 or f16 would
+    # change the text against the CPU provider's). Dynamic shapes stay on (OpenVINO's CPU default): one compiled
+    # model serves every recogniser width instead of a recompilation per new input shape (docs/performance.md).
+    "OpenVINOExecutionProvider": {"device_type": "CPU", "precision": "FP32"},
 }
+
+
+def _threaded_options(provider: str, engine: EngineConfig) -> dict[str, str]:
+    """Options that carry onnxocr's thread count to providers with their own thread pool: OpenVINO ignores the
+    session's intra_op_num_threads and otherwise uses every core this process may use (threads=1 ran on 2 threads)."""
+    if provider == "OpenVINOExecutionProvider" and engine.intra_op_threads:
+        return {"num_of_threads": str(int(engine.intra_op_threads))}
+    return {}
 
 
 def runs_on_cpu_only(engine: EngineConfig) -> bool:
@@ -76,7 +88,10 @@ def resolve_providers(engine: EngineConfig) -> list[tuple[str, dict[str, str]]]:
             f"provider_options names {', '.join(unknown)}, which is not among the providers used "
             f"({', '.join(wanted)}): pass it in providers= / --device too"
         )
-    return [(p, {**PROVIDER_OPTIONS.get(p, {}), **{k: str(v) for k, v in extra.get(p, {}).items()}}) for p in wanted]
+    return [
+        (p, {**PROVIDER_OPTIONS.get(p, {}), **_threaded_options(p, engine), **{k: str(v) for k, v in extra.get(p, {}).items()}})
+        for p in wanted
+    ]
 
 
 _pool_lock = threading.Lock()
