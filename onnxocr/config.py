@@ -56,7 +56,7 @@ class RecConfig:
 
     image_height: int | None = None
     image_width: int = 320
-    batch_size: int = 6
+    batch_size: int | None = None  # None: 1 with parallel CPU workers (fastest and cheapest measured), else 6 (PaddleOCR)
     batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
     max_width: int = 6400  # widest recogniser input (px at model height); longer lines are cut into pieces
@@ -158,7 +158,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "cls_labels": ("str_tuple", None, False),
     "rec_image_height": ("int", (1, None), True),
     "rec_image_width": ("int", (1, None), False),
-    "rec_batch_size": ("int", (1, None), False),
+    "rec_batch_size": ("int", (1, None), True),
     "rec_batch_mode": ("choice", ("paddle", "width"), False),
     "rec_bucket_slack": ("float", (0.0, None), False),
     "rec_max_width": ("int", (16, None), False),

@@ -11,7 +11,8 @@ def test_defaults_are_paddleocr_2x_defaults():
     assert (cfg.det.thresh, cfg.det.box_thresh, cfg.det.unclip_ratio) == (0.3, 0.6, 1.5)
     assert (cfg.det.max_candidates, cfg.det.min_size, cfg.det.score_mode) == (1000, 3, "fast")
     assert (cfg.cls.image_shape, cfg.cls.thresh, cfg.cls.labels) == ((3, 48, 192), 0.9, ("0", "180"))
-    assert (cfg.rec.batch_size, cfg.rec.image_width, cfg.drop_score) == (6, 320, 0.5)
+    # rec batch size None: PaddleOCR's 6 on one session, 1 per parallel CPU worker (test_rec_workers.py)
+    assert (cfg.rec.batch_size, cfg.rec.image_width, cfg.drop_score) == (None, 320, 0.5)
 
 
 def test_flat_overrides_reach_the_nested_field_and_none_is_ignored():
@@ -36,8 +37,8 @@ def test_unknown_option_is_refused_with_the_known_names():
         ("drop_score", 7, "a number from 0.0 to 1.0"),
         ("det_box_thresh", -0.1, "a number from 0.0 to 1.0"),
         ("det_thresh", float("nan"), "a number from 0.0 to 1.0"),
-        ("rec_batch_size", 0, "an integer >= 1"),
-        ("rec_batch_size", "6", "an integer >= 1"),
+        ("rec_batch_size", 0, "an integer >= 1 (or None)"),
+        ("rec_batch_size", "6", "an integer >= 1 (or None)"),
         ("det_limit_side_len", 960.5, "an integer >= 1"),
         ("use_cls", "yes", "True or False"),
         ("rec_space_recovery", 1, "True or False (or None)"),

@@ -33,8 +33,10 @@ def test_parallel_batches_read_what_serial_batches_read(default_ocr):
     from onnxocr import OCR
 
     lines = [render_line(w, scale=s) for w in WORDS for s in (0.8, 1.2)]
-    serial = OCR(use_det=False, threads=2, rec_workers=1)
-    parallel = OCR(use_det=False, threads=2, rec_workers=3)
+    # by default one session batches 6 lines (PaddleOCR), parallel workers one each; an explicit size holds for both
+    assert (OCR(use_det=False, rec_workers=1).recognizer.batch_size, OCR(use_det=False, rec_workers=3).recognizer.batch_size) == (6, 1)
+    serial = OCR(use_det=False, threads=2, rec_workers=1, rec_batch_size=2)
+    parallel = OCR(use_det=False, threads=2, rec_workers=3, rec_batch_size=2)
     assert serial.recognizer.model.session.get_session_options().intra_op_num_threads == 2
     assert parallel.recognizer.model.session.get_session_options().intra_op_num_threads == 1
     assert len(parallel.recognizer.plan_batches(lines)) > 3  # the pool really has work to share
