@@ -226,7 +226,7 @@ def run(
     det_limit_side_len: Optional[int] = typer.Option(None, help=f"Detector side limit [default: {DetConfig.limit_side_len}]."),
     det_limit_type: Optional[str] = typer.Option(None, help=f"max or min [default: {DetConfig.limit_type}]."),
     cls_thresh: Optional[float] = typer.Option(None, help=f"Turn crops the classifier calls 180 above this [default: {ClsConfig.thresh}]."),
-    rec_batch_size: Optional[int] = typer.Option(None, help="Recognition batch size [default: 1 on CPU with parallel workers, else 6]."),
+    rec_batch_size: Optional[int] = typer.Option(None, help="Recognition batch size [default: 1 on CPU, 6 on GPU or with --rec-batch-mode paddle]."),
     drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
     word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),

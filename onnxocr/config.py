@@ -56,7 +56,7 @@ class RecConfig:
 
     image_height: int | None = None
     image_width: int = 320
-    batch_size: int | None = None  # None: 1 with parallel CPU workers (fastest and cheapest measured), else 6 (PaddleOCR)
+    batch_size: int | None = None  # None: 1 on CPU in "width" mode (fastest and cheapest measured), else 6 (PaddleOCR)
     batch_mode: Literal["paddle", "width"] = "width"  # width: near each crop's width (fast); paddle: PaddleOCR's exact batches
     bucket_slack: float = 0.1  # "width" mode: widths in one batch stay within this fraction of the narrowest
     max_width: int = 6400  # widest recogniser input (px at model height); longer lines are cut into pieces

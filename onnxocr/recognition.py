@@ -169,10 +169,8 @@ class TextRecognizer:
         self.workers = max(1, int(workers))
         if fixed_batch == 1:
             self.batch_size = 1
-        elif config.batch_size is not None:
-            self.batch_size = max(1, int(config.batch_size))
-        else:  # one line per run on a worker: no padding, and a small working set (batches of 6 cost 35% more CPU)
-            self.batch_size = 1 if self.workers > 1 else PADDLE_BATCH_SIZE
+        else:  # None: PaddleOCR's 6 (the pipeline resolves it per device, see pipeline.recognizer_batch_size)
+            self.batch_size = max(1, int(config.batch_size or PADDLE_BATCH_SIZE))
         # widest input: a fixed width is honoured as it is (crops are squeezed into it, as PaddleOCR does)
         self.max_width = self.fixed_width or max(int(config.max_width), MIN_INPUT_WIDTH)
         num_classes = out[2] if isinstance(out[2], int) and out[2] > 0 else self._probe_num_classes()

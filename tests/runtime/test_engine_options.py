@@ -97,3 +97,17 @@ def test_the_onnxocr_logger_reports_provider_model_paths_and_store_checks(caplog
     path = str(ocr.models["rec"].path)
     assert any(m.startswith("rec model ") and path in m and "CPUExecutionProvider" in m for m in messages), messages
     assert any("verified" in m and path in m for m in messages), messages
+
+
+def test_the_detector_alone_gets_the_cpu_arena_shrunk_after_every_run(rec_only):
+    from onnxocr import OCR
+
+    ocr = OCR(threads=2)
+    det, rec = ocr.detector.model, ocr.recognizer.model
+    assert det.session.get_session_options().enable_cpu_mem_arena
+    assert not rec.session.get_session_options().enable_cpu_mem_arena
+    assert det.run_options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+    options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False  # a caller's options without the arena: no shrink entry (it would fail)
+    plain = OCR(session_options=options)
+    assert [l.text for l in plain(str(REPO / "docs" / "sample.png")).lines] == [l.text for l in ocr(str(REPO / "docs" / "sample.png")).lines]

@@ -20,6 +20,16 @@ def test_busy_seconds_is_the_length_of_the_union_of_the_runs():
     assert busy_seconds([(5.0, 6.0), (0.0, 1.0), (0.5, 5.5)]) == 6.0
 
 
+def test_batch_size_follows_the_device_and_mode_not_the_threads():
+    from onnxocr.pipeline import recognizer_batch_size
+
+    assert recognizer_batch_size(OCRConfig().replace(engine_intra_op_threads=1)) == 1
+    assert recognizer_batch_size(OCRConfig().replace(engine_intra_op_threads=8)) == 1
+    assert recognizer_batch_size(OCRConfig().replace(rec_batch_mode="paddle")) == 6
+    assert recognizer_batch_size(OCRConfig().replace(engine_device="cuda")) == 6
+    assert recognizer_batch_size(OCRConfig().replace(engine_device="cuda", rec_batch_size=3)) == 3
+
+
 def test_worker_count_follows_the_threads_on_cpu_and_is_one_on_a_gpu_or_shared_pool():
     assert recognizer_workers(OCRConfig().replace(engine_intra_op_threads=3)) == 3
     assert recognizer_workers(OCRConfig().replace(engine_intra_op_threads=3, rec_workers=2)) == 2
@@ -33,8 +43,11 @@ def test_parallel_batches_read_what_serial_batches_read(default_ocr):
     from onnxocr import OCR
 
     lines = [render_line(w, scale=s) for w in WORDS for s in (0.8, 1.2)]
-    # by default one session batches 6 lines (PaddleOCR), parallel workers one each; an explicit size holds for both
-    assert (OCR(use_det=False, rec_workers=1).recognizer.batch_size, OCR(use_det=False, rec_workers=3).recognizer.batch_size) == (6, 1)
+    # one line per run on CPU whatever the worker count (the text must not depend on threads=), PaddleOCR's 6 in
+    # "paddle" mode; an explicit size holds everywhere
+    sizes = [OCR(use_det=False, **o).recognizer.batch_size for o in
+             ({"rec_workers": 1}, {"rec_workers": 3}, {"rec_workers": 3, "rec_batch_mode": "paddle"})]
+    assert sizes == [1, 1, 6]
     serial = OCR(use_det=False, threads=2, rec_workers=1, rec_batch_size=2)
     parallel = OCR(use_det=False, threads=2, rec_workers=3, rec_batch_size=2)
     assert serial.recognizer.model.session.get_session_options().intra_op_num_threads == 2
