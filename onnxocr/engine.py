@@ -183,7 +183,8 @@ class OnnxModel:
         self.output_shape: list[Any] = list(self.session.get_outputs()[0].shape)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.run_options = ort.RunOptions()
-        if options.enable_cpu_mem_arena:  # release what a run took from the CPU arena when it ends
+        if engine.session_options is None and options.enable_cpu_mem_arena:  # ours (the caller's are used as given):
+            # release what a run took from the CPU arena when it ends
             self.run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def fixed_dim(self, axis: int) -> int | None:

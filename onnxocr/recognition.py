@@ -334,8 +334,8 @@ class TextRecognizer:
         group = [crops[i] for i in idx]
         batch = np.stack([resize_normalize_pad(c, self.height, width) for c in group])
         start = time.perf_counter()
-        probs, _ = self.model.run(batch)
-        span = (start, time.perf_counter())
+        probs, spent = self.model.run(batch)
+        span = (start, start + spent)
         if probs.shape[2] != len(self.charset.classes):
             raise ModelLoadError(
                 f"rec model {self.model.path} produced {probs.shape[2]} classes, dictionary has "
