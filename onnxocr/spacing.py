@@ -27,6 +27,8 @@ HANGUL_RANGES = ((0x1100, 0x1200), (0x3130, 0x3190), (0xA960, 0xA980), (0xAC00, 
 
 def _spaced_char(c: str) -> bool:
     code = ord(c)
+    if code < HANGUL_RANGES[0][0]:  # Latin, Greek, Cyrillic, Arabic, Indic...: the common case, decided at once
+        return True
     if any(lo <= code < hi for lo, hi in HANGUL_RANGES):
         return True  # Korean separates words with spaces
     return code < 0x2E80 or 0xA000 <= code < 0xAC00  # not CJK ideographs, kana, CJK symbols or fullwidth forms
@@ -41,7 +43,7 @@ def spaced_script(token: str) -> bool:
 def _longest_blank_run(blank: np.ndarray) -> tuple[int, int]:
     """(start, length) of the longest run of True values; (0, 0) when none."""
     best_start, best_len, start = 0, 0, None
-    for i, value in enumerate(np.append(blank, False)):
+    for i, value in enumerate(np.asarray(blank).tolist() + [False]):  # Python bools: the loop runs on short gaps
         if value and start is None:
             start = i
         elif not value and start is not None:
