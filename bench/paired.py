@@ -28,10 +28,9 @@ sys.path.insert(0, REPO_ROOT)
 
 def serve(system: str, threads: int, options: dict, corpora: list[str], pages: int, data_root: str) -> None:
     """Server loop: read 'corpus index' lines on stdin, OCR that page, print one JSON line of its costs."""
-    from bench import datasets
+    from bench.speed import load_samples
 
-    loaders = {"funsd": datasets.load_funsd, "icdar2015": datasets.load_icdar2015}
-    data = {c: [open(s.image, "rb").read() for s in loaders[c](data_root, limit=pages)] for c in corpora}
+    data = {c: [open(s.image, "rb").read() for s in samples] for c, samples in load_samples(corpora, data_root, pages).items()}
     if system == "faster-paddle":
         from faster_paddle import OcrEngine
 
@@ -57,6 +56,7 @@ def serve(system: str, threads: int, options: dict, corpora: list[str], pages: i
 
 def main(argv: list[str] | None = None) -> int:
     from bench import datasets
+    from bench.speed import LOADERS, load_samples, names_of
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=1)
@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="an OCR() option of a second onnxocr row (value parsed as JSON when it can be)")
     p.add_argument("--serve", nargs=2, metavar=("SYSTEM", "OPTIONS_JSON"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    corpora = args.corpora.split(",")
+    corpora = names_of(args.corpora, LOADERS, "corpus")
     if args.serve:
         serve(args.serve[0], args.threads, json.loads(args.serve[1]), corpora, args.pages, args.data_root)
         return 0
+    counts = {c: len(samples) for c, samples in load_samples(corpora, args.data_root, args.pages).items()}
     variant = {}
     for item in args.onnxocr_option:
         key, _, value = item.partition("=")
@@ -95,8 +96,6 @@ def main(argv: list[str] | None = None) -> int:
         if proc.stdout.readline().strip() != "ready":
             print(f"paired: the {name} server did not start", file=sys.stderr)
             return 2
-    counts = {c: min(args.pages, len(datasets.load_funsd(args.data_root, limit=args.pages) if c == "funsd"
-                                     else datasets.load_icdar2015(args.data_root, limit=args.pages))) for c in corpora}
     costs: dict = {(name, c): [] for name, _ in servers for c in corpora}
     for r in range(args.rounds):
         for c in corpora:

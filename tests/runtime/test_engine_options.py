@@ -110,6 +110,7 @@ def test_every_session_keeps_its_cpu_arena_and_only_a_large_input_shrinks_it(rec
     assert det.session.get_session_options().enable_cpu_mem_arena
     assert rec.session.get_session_options().enable_cpu_mem_arena
     assert not rec.session.get_session_options().enable_mem_pattern
+
     def shrink(run_options):
         try:
             return run_options.get_run_config_entry("memory.enable_memory_arena_shrinkage")
