@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
 
 setup: install convert sample
 
@@ -66,8 +66,15 @@ system-deps:
 		$$sudo apt-get update -q && $$sudo apt-get install -y -q poppler-utils ghostscript qpdf fonts-dejavu-core; \
 	fi
 
-test-convert: install-convert fonts
+test-convert: install-convert fonts valgrind
 	$(CONVERT_BIN)/python -m pytest tests/convert $(PYTEST_ARGS)
+
+# valgrind's CPU has AVX2 but no AVX-512/VNNI: the int8 test runs the quantised classifier on it to prove that a CPU
+# without VNNI computes the same numbers (tests/convert/test_quantize.py). Debian package, installed when missing.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { echo "installing valgrind for the int8 test"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq valgrind >/dev/null; }
 
 # Fonts the seed-model tests render with (Latin/Cyrillic, Hangul, kana/kanji); Debian packages, installed when missing.
 FONT_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/nanum/NanumGothic.ttf /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
