@@ -11,7 +11,14 @@ from onnxocr.dictionary import dictionary_carries_space
 
 from .errors import ConvertError
 
-PARITY_TOLERANCE = 1e-4
+PARITY_TOLERANCE = 1e-4  # max |Paddle - ONNX| of a detector or classifier
+# Recognisers: 2e-3. The v2.0 ones end in a BiLSTM whose softmax on noise sits at near-ties, where two correct
+# float implementations part further: over 10 noise seeds at batch 4 x 960, Paddle Inference and onnxruntime
+# differ by up to 8.1e-4 on pt_mobile_v2.0_rec (median 1.8e-4; under 1e-4 on french, german, ru, korean, japan),
+# and onnxruntime alone, on one file, by 7e-5 between an AVX2 and an AVX-512 CPU. One convolution's weights off
+# by 0.1% already move the output by 4.7e-3 (korean) to 4.3e-2 (pt) at 4 x 320, and by 1% by 2.3e-2 or more.
+# 2e-3 sits between the two (docs/models.md).
+REC_PARITY_TOLERANCE = 2e-3
 # PaddleSlim programs are judged on rendered text instead of noise (slim_agreement): an activation a float-rounding
 # hair from a rounding tie moves one quantisation step in one engine and not the other, and on noise, whose
 # outputs all sit near decision boundaries, such steps add up.
@@ -65,6 +72,11 @@ def sample_shapes(task: str, chw: tuple[int, int, int], widened: bool = False) -
     for (sh, sw), n in zip(sizes, batches):
         shapes.append((n, c, sh if h < 0 else h, sw if w < 0 else w))
     return list(dict.fromkeys(shapes))
+
+
+def parity_tolerance(task: str) -> float:
+    """Largest max |Paddle - ONNX| on noise accepted for a det / cls / rec model."""
+    return REC_PARITY_TOLERANCE if task == "rec" else PARITY_TOLERANCE
 
 
 def deterministic_input(shape: tuple[int, ...], index: int) -> np.ndarray:
