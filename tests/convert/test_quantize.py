@@ -92,7 +92,7 @@ def host_cpu_flags() -> set[str]:
 
 
 @needs_shared
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (make fonts installs it)")
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (make valgrind installs it)")
 @pytest.mark.skipif(not VNNI_FLAGS & host_cpu_flags(), reason="this CPU has no VNNI: its own run is already the AVX2 path")
 def test_int8_classifier_gives_the_same_numbers_without_vnni(int8_classifier, tmp_path):
     """valgrind's CPU offers AVX2 but neither AVX-512 nor VNNI, so onnxruntime picks its 16-bit-pair kernels there."""
