@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,12 @@ class ParityResult:
     max_abs: float  # over every shape and output
     per_shape: tuple[tuple[tuple[int, ...], float], ...]
     output_shapes: tuple[tuple[int, ...], ...]  # first output's shape per input shape
+    tolerance: float  # the bound the check held every shape to (inf: recorded, not gated)
+
+    def manifest_fields(self) -> dict:
+        """The store manifest's record of this check: shapes, each shape's difference and the bound."""
+        return {"parity_shapes": [list(s) for s, _ in self.per_shape], "parity_per_shape": [d for _, d in self.per_shape],
+                "parity_tolerance": None if math.isinf(self.tolerance) else self.tolerance}
 
 
 def effective_input_shape(catalog_shape: tuple[int, ...], exported_dims: tuple[int | str, ...]) -> tuple[int, int, int]:
@@ -114,13 +121,16 @@ def run_paddle(predictor, batch: np.ndarray) -> list[np.ndarray]:
 
 
 def check_parity(
-    model_file: Path, params_file: Path, onnx_path: Path, shapes: list[tuple[int, ...]], *, tolerance: float = PARITY_TOLERANCE,
+    model_file: Path, params_file: Path, onnx_path: Path, shapes: list[tuple[int, ...]], *, tolerance: float | None = None,
     predictor=None,
 ) -> ParityResult:
-    """Run both engines on every shape; raise ParityError if any output differs by more than `tolerance`.
-    `predictor`: a ready Paddle predictor (convert/pir.py's for PIR programs); default: the legacy one."""
+    """Run both engines on every shape; raise ParityError if any output differs by more than `tolerance`
+    (default: parity_tolerance of the ONNX graph). `predictor`: a ready Paddle predictor (convert/pir.py's for
+    PIR programs); default: the legacy one."""
     import onnxruntime as ort
 
+    if tolerance is None:
+        tolerance = parity_tolerance(is_recurrent(onnx_path))
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
@@ -149,7 +159,7 @@ def check_parity(
         worst = max(worst, diff)
         if not diff <= tolerance:
             raise ParityError(f"max |Paddle - ONNX| = {diff:.3g} on input {shape}, above the tolerance {tolerance:g}")
-    return ParityResult(worst, tuple(per_shape), tuple(output_shapes))
+    return ParityResult(worst, tuple(per_shape), tuple(output_shapes), tolerance)
 
 
 def expected_class_count(entries: int, use_space_char: bool) -> int:

@@ -18,7 +18,7 @@ from .metadata import build_metadata, embed_metadata, read_metadata
 from .optimize import optimize_file
 from .paddle_to_onnx import DEFAULT_OPSET, export_onnx
 from .parity import (PARITY_TOLERANCE, check_class_count, check_parity, check_slim_agreement, effective_input_shape,
-                     is_recurrent, parity_tolerance, sample_shapes)
+                     sample_shapes)
 from .program_rewrite import prepare_program
 from .slim import insert_activation_qdq
 from .quantize import int8_name, quantize_int8
@@ -125,8 +125,8 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
     shapes = sample_shapes(entry.task, chw, widened=program.freed_from is not None)
     # Paddle Inference runs the program as published (fixed feed, fake-quant ops and all). A slim program is
     # judged on rendered text (parity.check_slim_agreement); its figure on noise is recorded, not gated.
-    bound = math.inf if program.slim is not None else parity_tolerance(is_recurrent(onnx_path))
-    parity = check_parity(files.model_file, files.params_file, onnx_path, shapes, tolerance=bound)
+    parity = check_parity(files.model_file, files.params_file, onnx_path, shapes,
+                          tolerance=math.inf if program.slim is not None else None)
     notes = list(files.notes) + list(program.notes)
     parity_max_abs, slim_record = parity.max_abs, None
     if program.slim is not None:
@@ -152,9 +152,7 @@ def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options:
         "input_shape": list(chw),
         "parity_max_abs": parity_max_abs,
         "slim_agreement": slim_record,
-        "parity_shapes": [list(s) for s, _ in parity.per_shape],
-        "parity_per_shape": [d for _, d in parity.per_shape],
-        "parity_tolerance": None if math.isinf(bound) else bound,
+        **parity.manifest_fields(),
         "source": files.source,
         "source_sha256": files.source_sha256,
         "source_files": files.file_sha256,

@@ -200,7 +200,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     from .fetch import sha256_bytes, sha256_of
     from .metadata import build_metadata, embed_metadata
     from .optimize import optimize_file
-    from .parity import check_class_count, check_parity, effective_input_shape, is_recurrent, parity_tolerance, sample_shapes
+    from .parity import check_class_count, check_parity, effective_input_shape, sample_shapes
     from .pipeline import CONVERSION_RECIPE, CONVERTED, Outcome
     from .sources import Dictionary, dictionary_search_dirs, fetch_dictionary
 
@@ -229,9 +229,8 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     exported = export_pir(folder, onnx_path)
     folded = optimize_file(onnx_path)
     chw = effective_input_shape(entry.input_shape, exported.input_dims)
-    bound = parity_tolerance(is_recurrent(onnx_path))
     parity = check_parity(folder / PIR_MODEL_FILE, folder / PIR_PARAMS_FILE, onnx_path, sample_shapes(entry.task, chw),
-                          tolerance=bound, predictor=pir_predictor(folder / PIR_MODEL_FILE, folder / PIR_PARAMS_FILE))
+                          predictor=pir_predictor(folder / PIR_MODEL_FILE, folder / PIR_PARAMS_FILE))
     if dictionary is not None:
         check_class_count(parity.output_shapes[0], dictionary.characters, entry.use_space_char, dictionary.name)
     passes = folded.describe() + (f"; repair_empty_attributes: {exported.repaired}" if exported.repaired else "")
@@ -241,8 +240,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     embed_metadata(onnx_path, props)
     store.install(entry.name, onnx_path, {
         "task": entry.task, "arch_version": entry.arch_version, "input_shape": list(chw),
-        "parity_max_abs": parity.max_abs, "parity_shapes": [list(s) for s, _ in parity.per_shape],
-        "parity_per_shape": [d for _, d in parity.per_shape], "parity_tolerance": bound,
+        "parity_max_abs": parity.max_abs, **parity.manifest_fields(),
         "source": source, "source_sha256": source_sha256, "source_files": files, "source_verified": bool(entry.files),
         "converter": exported.converter, "graph_passes": passes, "recipe": CONVERSION_RECIPE,
         "dictionary": dictionary.name if dictionary else None, "dictionary_sha256": dictionary.sha256 if dictionary else None,
