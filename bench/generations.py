@@ -17,8 +17,8 @@ import statistics
 import sys
 import time
 
-from bench import datasets
-from bench.runner import REPO_ROOT, machine_info
+from bench.lib import datasets
+from bench.lib.reference import REPO_ROOT, machine_info
 
 DEFAULT_SETS = "PP-OCRv6,PP-OCRv4,PP-OCRv5"
 
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from onnxocr.errors import OnnxOCRError
 
     engines, notes = {}, []
-    from onnxocr.store import ModelStore
+    from onnxocr.models.store import ModelStore
 
     for version in [v.strip() for v in args.sets.split(",") if v.strip()]:
         try:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/hostile.py [--limit-mb 1500]        (make hostile)
 
-Each case runs `python -m onnxocr.cli ...` in its own process with the default models from the store; the peak
+Each case runs `python -m onnxocr ...` in its own process with the default models from the store; the peak
 RSS comes from wait4's rusage of that process. Exit 1 when any run shows a traceback or exceeds the limit.
 """
 
@@ -58,7 +58,7 @@ def run(args: list[str], env: dict[str, str], folder: Path) -> tuple[int, str, s
     """(exit status, stdout, stderr, peak RSS in MB) of one CLI run in its own process."""
     out_path, err_path = folder / "stdout.txt", folder / "stderr.txt"
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "onnxocr.cli", *args], stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "onnxocr", *args], stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, out_path.read_text(), err_path.read_text(), usage.ru_maxrss / 1024

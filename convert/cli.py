@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from onnxocr.catalog import Catalog, load_catalog
+from onnxocr.models.catalog import Catalog, load_catalog
 from onnxocr.errors import OnnxOCRError
-from onnxocr.store import ModelStore
+from onnxocr.models.store import ModelStore
 
-from .errors import ConvertError
-from .pipeline import CONVERTED, FAILED, NOT_CONVERTIBLE, SKIPPED, ConvertOptions, Outcome, convert_model, import_model
+from convert.errors import ConvertError
+from convert.pipeline import CONVERTED, FAILED, NOT_CONVERTIBLE, SKIPPED, ConvertOptions, Outcome, convert_model, import_model
 
 
 def default_cache_dir() -> Path:
@@ -59,7 +59,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _store_name(value: str) -> str:
     """argparse type: a store name becomes a file name in the store, so no separators or '..' (exit 2 otherwise)."""
-    from onnxocr.store import check_store_name
+    from onnxocr.models.store import check_store_name
 
     try:
         return check_store_name(value)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["import"]:
             return _main_import(_import_parser().parse_args(argv[1:]))
         if argv[:1] == ["check-dict"]:
-            from .check_dict import main as check_dict_main
+            from convert.checks.check_dict import main as check_dict_main
 
             return check_dict_main(argv[1:])
         return _main_convert(_convert_parser().parse_args(argv))

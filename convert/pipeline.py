@@ -9,20 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from onnxocr.catalog import Catalog, ModelEntry
-from onnxocr.store import ModelStore
+from onnxocr.models.catalog import Catalog, ModelEntry
+from onnxocr.models.store import ModelStore
 
-from .errors import ConvertError
-from .fetch import sha256_of
-from .metadata import build_metadata, embed_metadata, read_metadata
-from .optimize import optimize_file
-from .paddle_to_onnx import DEFAULT_OPSET, export_onnx
-from .parity import (PARITY_TOLERANCE, check_class_count, check_parity, check_slim_agreement, effective_input_shape,
+from convert.errors import ConvertError
+from convert.sources.fetch import sha256_of
+from convert.graph.metadata import build_metadata, embed_metadata, read_metadata
+from convert.graph.optimize import optimize_file
+from convert.program.paddle_to_onnx import DEFAULT_OPSET, export_onnx
+from convert.checks.parity import (PARITY_TOLERANCE, check_class_count, check_parity, check_slim_agreement, effective_input_shape,
                      sample_shapes)
-from .program_rewrite import prepare_program
-from .slim import insert_activation_qdq
-from .quantize import int8_name, quantize_int8
-from .sources import Dictionary, checked_dictionary, dictionary_search_dirs, fetch_dictionary, fetch_model_files, load_dictionary_file
+from convert.program.rewrite import prepare_program
+from convert.program.slim import insert_activation_qdq
+from convert.graph.quantize import int8_name, quantize_int8
+from convert.sources.files import Dictionary, checked_dictionary, dictionary_search_dirs, fetch_dictionary, fetch_model_files, load_dictionary_file
 
 Log = Callable[[str], None]
 
@@ -86,8 +86,8 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
     """Fetch, convert, prove parity and install one catalog model; never raises for a model-level failure."""
     if not entry.convertible:
         return Outcome(entry.name, NOT_CONVERTIBLE, entry.reason)
-    if entry.format == "paddle-pir":  # PaddleX 3.x rows: PIR tar or an ONNX file from a wheel (convert/onnx_rows.py)
-        from .onnx_rows import convert_pir_row
+    if entry.format == "paddle-pir":  # PaddleX 3.x rows: PIR tar or an ONNX file from a wheel (convert/sources/onnx_rows.py)
+        from convert.sources.onnx_rows import convert_pir_row
 
         return convert_pir_row(entry, catalog, store, options, log)
     if not options.force:
@@ -202,7 +202,7 @@ def import_model(
 ) -> Outcome:
     """Register an existing ONNX conversion under `name` with the same metadata and checks (no Paddle parity).
 
-    `origin` names where a catalog row's ONNX file came from (a wheel member; see convert/onnx_rows.py)."""
+    `origin` names where a catalog row's ONNX file came from (a wheel member; see convert/sources/onnx_rows.py)."""
     try:
         with tempfile.TemporaryDirectory(prefix="import-", dir=_ensure(cache_dir / "work")) as tmp:
             return _import_in(onnx_file, name, catalog, store, dictionary_arg, task, cache_dir, Path(tmp), log, origin)

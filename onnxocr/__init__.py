@@ -8,8 +8,8 @@ import os as _os
 _os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(2 * 178_956_970))
 _os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 
-from .config import ClsConfig, DetConfig, EngineConfig, OCRConfig, RecConfig
-from .errors import (
+from onnxocr.config import ClsConfig, DetConfig, EngineConfig, OCRConfig, RecConfig
+from onnxocr.errors import (
     CatalogError,
     DictionaryMismatchError,
     ImageLoadError,
@@ -19,9 +19,9 @@ from .errors import (
     OptionError,
     ProviderUnavailableError,
 )
-from .image_io import SUPPORTED_FORMATS, MultiPageWarning
-from .pipeline import OCR, PageResult
-from .result import OCRResult, TextLine, WordBox
+from onnxocr.io.images import SUPPORTED_FORMATS, MultiPageWarning
+from onnxocr.ocr import OCR, PageResult
+from onnxocr.result import OCRResult, TextLine, WordBox
 
 __version__ = "0.1.0"
 

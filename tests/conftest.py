@@ -36,8 +36,8 @@ def fixture_en_ocr():
 def default_ocr():
     """OCR with the default model set from the store (what `make convert` produces)."""
     from onnxocr import OCR
-    from onnxocr.catalog import load_catalog
-    from onnxocr.store import ModelStore
+    from onnxocr.models.catalog import load_catalog
+    from onnxocr.models.store import ModelStore
 
     missing = [n for n in load_catalog().default_convert if not ModelStore().is_installed(n)]
     if missing:

@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from onnxocr import __version__  # noqa: E402
-from onnxocr.catalog import load_catalog  # noqa: E402
+from onnxocr.models.catalog import load_catalog  # noqa: E402
 from onnxocr.errors import OnnxOCRError  # noqa: E402
-from onnxocr.export import MODEL_LICENSE, ModelSet, default_set, export_models, resolve_sets  # noqa: E402
-from onnxocr.model_packages import ENTRY_POINT_GROUP  # noqa: E402
+from onnxocr.models.export import MODEL_LICENSE, ModelSet, default_set, export_models, resolve_sets  # noqa: E402
+from onnxocr.models.packages import ENTRY_POINT_GROUP  # noqa: E402
 
 PYPROJECT = """\
 [build-system]

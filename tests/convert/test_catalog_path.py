@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from convert.cli import main
-from convert.metadata import read_metadata
-from onnxocr.store import ModelStore
+from convert.graph.metadata import read_metadata
+from onnxocr.models.store import ModelStore
 
 from convert_testlib import FIXTURES, REPO, needs_paddle, needs_shared, write_catalog
 

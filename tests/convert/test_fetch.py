@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from convert.fetch import (
+from convert.sources.fetch import (
     ChecksumError,
     FetchError,
     OfflineError,

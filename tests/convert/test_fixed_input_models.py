@@ -37,9 +37,9 @@ def line(text: str) -> np.ndarray:
 
 
 def test_a_classifier_with_a_fixed_32x100_input_runs_at_that_size(tmp_path):
-    from onnxocr.classification import TextClassifier
+    from onnxocr.core.classification import TextClassifier
     from onnxocr.config import ClsConfig, EngineConfig
-    from onnxocr.engine import OnnxModel
+    from onnxocr.core.engine import OnnxModel
 
     path = with_fixed_input(ONNX / "ch_ppocr_mobile_v2.0_cls_infer.onnx", tmp_path / "cls-fixed.onnx", ("N", 3, 32, 100))
     classifier = TextClassifier(OnnxModel(path, EngineConfig(), role="cls"), ClsConfig())
@@ -50,9 +50,9 @@ def test_a_classifier_with_a_fixed_32x100_input_runs_at_that_size(tmp_path):
 
 
 def test_a_classifier_with_a_fixed_batch_is_refused_at_load_in_one_line(tmp_path):
-    from onnxocr.classification import TextClassifier
+    from onnxocr.core.classification import TextClassifier
     from onnxocr.config import ClsConfig, EngineConfig
-    from onnxocr.engine import OnnxModel
+    from onnxocr.core.engine import OnnxModel
     from onnxocr.errors import ModelLoadError
 
     path = with_fixed_input(ONNX / "ch_ppocr_mobile_v2.0_cls_infer.onnx", tmp_path / "cls-batch4.onnx", (4, 3, 48, 192))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from convert.cli import main
-from convert.metadata import read_metadata
+from convert.graph.metadata import read_metadata
 
 from convert_testlib import FIXTURES, needs_onnx, needs_shared
-from onnxocr.store import ModelStore
+from onnxocr.models.store import ModelStore
 
 pytestmark = needs_onnx
 

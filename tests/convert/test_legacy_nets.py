@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from convert.cli import main
-from convert.metadata import read_metadata
+from convert.graph.metadata import read_metadata
 from convert_testlib import needs_paddle, write_catalog
-from onnxocr.store import ModelStore
+from onnxocr.models.store import ModelStore
 
 HERE = Path(__file__).resolve().parent
 DICTIONARY = "".join(f"{c}\n" for c in "abcdefghi").encode()  # 9 lines + blank + space = 11 classes
@@ -46,7 +46,7 @@ def catalog_for_nets(tmp_path: Path, dict_url: str) -> Path:
 
 @needs_paddle
 def test_legacy_programs_hold_the_v20_op_set(legacy_nets):
-    from convert.paddle_to_onnx import program_op_types
+    from convert.program.paddle_to_onnx import program_op_types
 
     rec_ops = set(program_op_types(legacy_nets / "tiny_crnn_rec_infer" / "inference.pdmodel"))
     det_ops = set(program_op_types(legacy_nets / "tiny_db_det_infer" / "inference.pdmodel"))

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from convert_testlib import FIXTURES, REPO, needs_shared
-from onnxocr.catalog import load_catalog
+from onnxocr.models.catalog import load_catalog
 
 V21_PADDLE = [
     "ch_PP-OCRv2_det", "ch_PP-OCRv2_det_slim", "ch_ppocr_mobile_v2.0_det", "ch_ppocr_mobile_slim_v2.0_det",

@@ -1,4 +1,4 @@
-"""convert/optimize.py: folding PP-LCNetV3's scalar affine blocks into convolutions keeps the outputs and
+"""convert/graph/optimize.py: folding PP-LCNetV3's scalar affine blocks into convolutions keeps the outputs and
 removes the elementwise nodes, except in front of padded convolutions, where folding would not be exact."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convert.optimize import fold_affine_into_conv, optimize_file
+from convert.graph.optimize import fold_affine_into_conv, optimize_file
 from convert_testlib import lab_net
 
 onnx = pytest.importorskip("onnx")

@@ -1,11 +1,11 @@
-"""convert.parity: 1e-4 on noise, 2e-3 for recurrent (BiLSTM) recognisers."""
+"""convert.checks.parity: 1e-4 on noise, 2e-3 for recurrent (BiLSTM) recognisers."""
 
 from __future__ import annotations
 
 import onnx
 from onnx import TensorProto, helper
 
-from convert.parity import PARITY_TOLERANCE, RECURRENT_PARITY_TOLERANCE, is_recurrent, parity_tolerance
+from convert.checks.parity import PARITY_TOLERANCE, RECURRENT_PARITY_TOLERANCE, is_recurrent, parity_tolerance
 
 
 def test_only_recurrent_models_get_the_looser_bound():

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from convert.cli import main
-from convert.metadata import read_metadata
+from convert.graph.metadata import read_metadata
 from convert_testlib import needs_paddle, write_catalog
-from onnxocr.store import ModelStore
+from onnxocr.models.store import ModelStore
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +47,7 @@ def convert(tmp_path, catalog, nets, *names) -> int:
 
 @needs_paddle
 def test_pir_nets_hold_the_v6_op_families(pir_nets):
-    from convert.pir import pir_op_types
+    from convert.program.pir import pir_op_types
 
     rec = set(pir_op_types(pir_nets / "tiny_svtr_rec_infer" / "inference.json"))
     det = set(pir_op_types(pir_nets / "tiny_db_det_infer" / "inference.json"))

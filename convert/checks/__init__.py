@@ -1,0 +1,1 @@
+"""Proofs about a converted model: parity with Paddle Inference, dictionary checks."""

@@ -1,0 +1,1 @@
+"""ONNX graph passes: optimisation, int8 quantisation, embedded metadata."""

@@ -1,0 +1,1 @@
+"""Paddle program surgery and export: reading/rewriting inference programs, slim, PIR, paddle2onnx."""

@@ -1,0 +1,1 @@
+"""Where models and dictionaries come from: downloads, wheels, Paddle files, ONNX rows."""

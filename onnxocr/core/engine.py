@@ -1,0 +1,233 @@
+"""A thin wrapper around one onnxruntime session: provider choice, threads, metadata, timed `run`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from onnxocr.config import EngineConfig
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError
+
+log = logging.getLogger("onnxocr")
+
+# --device name -> provider list (first is the one asked for; CPU last so unsupported ops still run)
+DEVICE_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "cpu": ("CPUExecutionProvider",),
+    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
+    "directml": ("DmlExecutionProvider", "CPUExecutionProvider"),
+    "coreml": ("CoreMLExecutionProvider", "CPUExecutionProvider"),
+    "openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
+}
+
+# EXHAUSTIVE (onnxruntime's CUDA default) re-searches convolution algorithms for every new input shape,
+# and recognition widths vary per batch: that makes the GPU slower than the CPU.
+PROVIDER_OPTIONS: dict[str, dict[str, str]] = {
+    "CUDAExecutionProvider": {"cudnn_conv_algo_search": "DEFAULT"},
+    "TensorrtExecutionProvider": {"trt_engine_cache_enable": "True"},
+    # OpenVINO on the CPU in float32, spelled out (onnxruntime-openvino 1.24's CPU default too; bf16 or f16 would
+    # change the text against the CPU provider's). Dynamic shapes stay on (OpenVINO's CPU default): one compiled
+    # model serves every recogniser width instead of a recompilation per new input shape (docs/performance.md).
+    "OpenVINOExecutionProvider": {"device_type": "CPU", "precision": "FP32"},
+}
+
+
+def _threaded_options(provider: str, engine: EngineConfig) -> dict[str, str]:
+    """Options that carry onnxocr's thread count to providers with their own thread pool: OpenVINO ignores the
+    session's intra_op_num_threads and otherwise uses every core this process may use (threads=1 ran on 2 threads)."""
+    if provider == "OpenVINOExecutionProvider" and engine.intra_op_threads:
+        return {"num_of_threads": str(int(engine.intra_op_threads))}
+    return {}
+
+
+def runs_on_cpu_only(engine: EngineConfig) -> bool:
+    """Whether every session of this engine config runs on onnxruntime's CPU execution provider."""
+    if engine.providers:
+        return tuple(engine.providers) == ("CPUExecutionProvider",)
+    return engine.device.lower() == "cpu"
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_providers(engine: EngineConfig) -> list[tuple[str, dict[str, str]]]:
+    """Provider list with options for a device name or explicit list; refuses what onnxruntime lacks."""
+    if engine.providers:
+        wanted = tuple(engine.providers)
+    else:
+        device = engine.device.lower()
+        if device not in DEVICE_PROVIDERS:
+            raise ProviderUnavailableError(
+                f"unknown device {engine.device!r}: use one of {', '.join(DEVICE_PROVIDERS)}"
+            )
+        wanted = DEVICE_PROVIDERS[device]
+    available = ort.get_available_providers()
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        raise ProviderUnavailableError(
+            f"{missing[0]} is not available in the installed onnxruntime {ort.__version__} "
+            f"(available: {', '.join(available)}); install the matching onnxruntime package "
+            f"(e.g. onnxruntime-gpu for cuda) or use --device cpu"
+        )
+    extra = engine.provider_options or {}
+    unknown = sorted(set(extra) - set(wanted))
+    if unknown:
+        raise OptionError(
+            f"provider_options names {', '.join(unknown)}, which is not among the providers used "
+            f"({', '.join(wanted)}): pass it in providers= / --device too"
+        )
+    return [
+        (p, {**PROVIDER_OPTIONS.get(p, {}), **_threaded_options(p, engine), **{k: str(v) for k, v in extra.get(p, {}).items()}})
+        for p in wanted
+    ]
+
+
+_pool_lock = threading.Lock()
+_shared_pool_size: int | None = None  # intra-op threads of the process-wide pool, once onnxocr created it
+
+
+def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
+    """Point a session at onnxruntime's process-wide thread pools, creating them (once) with `threads` intra-op
+    threads. Process-wide means every later onnxruntime session in this process must opt out of per-session
+    threads too, which is why this is opt-in (shared_thread_pool=True)."""
+    global _shared_pool_size
+    setter = getattr(ort, "set_global_thread_pool_sizes", None)
+    if setter is None or not hasattr(options, "use_per_session_threads"):
+        raise OptionError(
+            f"shared_thread_pool=True needs onnxruntime >= 1.22 (installed: {ort.__version__}): upgrade onnxruntime "
+            "or leave it off"
+        )
+    with _pool_lock:
+        if _shared_pool_size is None:
+            try:
+                setter(int(threads or 0), 1)
+            except Exception as exc:  # the pools already exist (created by another library in this process)
+                log.warning("onnxruntime's global thread pools already exist, their size is kept (%s)", exc)
+            _shared_pool_size = int(threads or 0)
+            log.info("shared intra-op thread pool: %s threads", threads or "onnxruntime's default number of")
+        elif threads and threads != _shared_pool_size:
+            log.warning("shared thread pool already has %s threads; threads=%s does not resize it", _shared_pool_size, threads)
+    options.use_per_session_threads = False
+
+
+# Input values (N x C x H x W) up to which a run's CPU arena memory is kept for the next run: a detector page up to
+# 1600 x 1600 px (the arena then holds ~370 MiB; a 992 x 768 form ~100 MiB, a 300-dpi A4 page would keep 1.4 GiB)
+# and recogniser/classifier batches up to one 48 x 4096 px line (~125 MiB).
+ARENA_KEEP_ELEMENTS = {"det": 3 * 1600 * 1600}
+DEFAULT_ARENA_KEEP_ELEMENTS = 3 * 48 * 4096
+
+
+def arena_keep_elements(role: str) -> int:
+    """Largest input (in values) after whose run a session of `role` keeps its CPU arena memory."""
+    return ARENA_KEEP_ELEMENTS.get(role, DEFAULT_ARENA_KEEP_ELEMENTS)
+
+
+class OnnxModel:
+    """One ONNX model loaded into an onnxruntime session. Safe to call from several threads."""
+
+    def __init__(self, path: str | Path, engine: EngineConfig, role: str = "model") -> None:
+        self.path = Path(path)
+        self.role = role
+        if not self.path.is_file():
+            raise ModelNotFoundError(f"{role} model file {self.path} does not exist: check the path")
+        providers = resolve_providers(engine)
+        if engine.session_options is not None:
+            if not isinstance(engine.session_options, ort.SessionOptions):
+                raise OptionError(
+                    f"session_options is a {type(engine.session_options).__name__}, not an onnxruntime.SessionOptions"
+                )
+            options = engine.session_options  # the caller's, as given
+        else:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            # Memory patterns keep a plan (and its peak) for every new input shape (detector pages and recogniser
+            # lines vary in size): RSS creeps up for hours, so they are off. The CPU arena is on for every session
+            # and kept between runs: without it (or shrunk after every run) each run's buffers are page-faulted in
+            # anew, 49k minor faults and 5% system time per FUNSD form; with it onnxocr went from 0.94x to 0.98x
+            # faster-paddle's pages/s on forms and 0.90x to 1.03x on scene photos (paired runs, docs/performance.md).
+            # Only a run on an unusually large input gives its memory back (see arena_keep_elements).
+            options.enable_cpu_mem_arena = True
+            options.enable_mem_pattern = False
+        if engine.shared_thread_pool:
+            _use_shared_pool(options, engine.intra_op_threads)
+        elif engine.intra_op_threads:
+            options.intra_op_num_threads = int(engine.intra_op_threads)
+        if engine.inter_op_threads and not engine.shared_thread_pool:
+            options.inter_op_num_threads = int(engine.inter_op_threads)
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path),
+                sess_options=options,
+                providers=[p for p, _ in providers],
+                provider_options=[o for _, o in providers],
+            )
+        except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(
+                f"{role} model {self.path} could not be loaded ({reason[:200]}): the file is corrupt or not an "
+                "ONNX model; convert or download it again"
+            ) from None
+        active = self.session.get_providers()
+        if providers[0][0] not in active:
+            raise ProviderUnavailableError(
+                f"onnxruntime could not start {providers[0][0]} for {self.path.name} (active: {', '.join(active)}); "
+                "check the GPU driver / CUDA libraries, or use --device cpu"
+            )
+        log.info("%s model %s on %s", role, self.path, ", ".join(active))
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelLoadError(f"{role} model {self.path} has {len(inputs)} inputs; an OCR model has one image input")
+        self.input_name: str = inputs[0].name
+        self.input_shape: list[Any] = list(inputs[0].shape)
+        self.output_names: list[str] = [o.name for o in self.session.get_outputs()]
+        self.output_shape: list[Any] = list(self.session.get_outputs()[0].shape)
+        self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.run_options = ort.RunOptions()
+        # Ours (the caller's options are used as given): a run on more than keep_elements input values releases
+        # what it took from the CPU arena when it ends, so one huge page or line does not stay resident.
+        self.keep_elements = arena_keep_elements(role) if engine.session_options is None else None
+        self.shrink_options = ort.RunOptions()
+        self.shrink_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+    def fixed_dim(self, axis: int) -> int | None:
+        """The input's size along `axis` when the model fixes it, else None."""
+        if axis >= len(self.input_shape):
+            return None
+        value = self.input_shape[axis]
+        return int(value) if isinstance(value, int) and value > 0 else None
+
+    def options_for(self, batch: np.ndarray) -> ort.RunOptions:
+        """The RunOptions of a run on `batch`: the arena-shrinking ones when it is larger than keep_elements."""
+        if self.keep_elements is not None and batch.size > self.keep_elements:
+            return self.shrink_options
+        return self.run_options
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, float]:
+        """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime)."""
+        start = time.perf_counter()
+        output = self.session.run(self.output_names[:1], {self.input_name: batch}, self.options_for(batch))[0]
+        return output, time.perf_counter() - start
+
+
+def check_input_rank(model: OnnxModel, expected_channels: Sequence[int] = (3,)) -> None:
+    """Refuse a model whose input is not an NCHW image tensor."""
+    shape = model.input_shape
+    channels = shape[1] if len(shape) == 4 else None
+    if len(shape) != 4 or (isinstance(channels, int) and channels not in expected_channels):
+        raise ModelLoadError(
+            f"{model.role} model {model.path} takes input of shape {shape}, not an N x 3 x H x W image: "
+            f"is it really a {model.role} model?"
+        )

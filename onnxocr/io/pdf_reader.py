@@ -1,0 +1,106 @@
+"""PDF pages as images, rendered by pypdfium2 (the `pdf` extra): one BGR uint8 array per selected page.
+
+Each page's pixel size at the chosen dpi is checked against the pixel limit before it is rendered; a page over
+the limit, or one PDFium cannot render, is a PageError naming the file and page, and the other pages still come.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Iterator
+
+import numpy as np
+
+from onnxocr.io.readers import Page, PageError, PageItem, _selected
+
+
+def read_pdf_pages(
+    data: bytes,
+    name: str,
+    *,
+    dpi: float,
+    ranges: list[tuple[int, int | None]] | None = None,
+    max_pixels: int | None = None,
+) -> Iterator[PageItem]:
+    """Render the selected pages of a PDF held in `data` at `dpi` (BGR uint8 (H, W, 3) per page)."""
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        yield PageError(name, None, f"{name}: reading PDF needs pypdfium2: pip install 'onnxocr-runtime[pdf]'")
+        return
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        yield PageError(name, None, f"{name}: {_why_unreadable(data, exc)}")
+        return
+    try:
+        count = len(document)
+        if count == 0:
+            yield PageError(name, None, f"{name}: PDF has no pages")
+            return
+        scale = dpi / 72.0
+        for index in range(count):
+            number = index + 1
+            if not _selected(number, ranges):
+                continue
+            where = f"{name} page {number}"
+            try:
+                page = document[index]
+            except pdfium.PdfiumError as exc:
+                yield PageError(name, number, f"{where}: cannot be loaded ({exc})")
+                continue
+            try:
+                width_pt, height_pt = page.get_size()
+                if page.get_rotation() in (90, 270):
+                    width_pt, height_pt = height_pt, width_pt
+                width, height = round(width_pt * scale), round(height_pt * scale)
+                if width < 1 or height < 1:
+                    yield PageError(name, number, f"{where}: page is empty ({width_pt:g}x{height_pt:g} pt)")
+                    continue
+                if max_pixels and width * height > max_pixels:
+                    yield PageError(
+                        name,
+                        number,
+                        f"{where}: {width_pt / 72:g}x{height_pt / 72:g} inches at {dpi:g} dpi = {width}x{height} = "
+                        f"{width * height} pixels exceeds the limit of {max_pixels} (lower --dpi, or raise --max-pixels "
+                        "if this file is trusted)",
+                    )
+                    continue
+                try:
+                    bitmap = page.render(scale=scale, may_draw_forms=True)
+                    image = _to_bgr(bitmap.to_numpy(), bitmap.mode)
+                except pdfium.PdfiumError as exc:
+                    yield PageError(name, number, f"{where}: cannot be rendered ({exc})")
+                    continue
+                yield Page(source=name, page=number, image=image, dpi=float(dpi), page_count=count)
+            finally:
+                page.close()
+    finally:
+        document.close()
+
+
+def _to_bgr(array: np.ndarray, mode: str) -> np.ndarray:
+    """PDFium's bitmap (BGR, BGRA, BGRX or L) -> contiguous BGR uint8 (H, W, 3)."""
+    if array.ndim == 2:
+        return np.ascontiguousarray(np.repeat(array[:, :, None], 3, axis=2))
+    if mode in ("RGB", "RGBA", "RGBX"):
+        array = array[:, :, 2::-1] if array.shape[2] >= 3 else array
+    return np.ascontiguousarray(array[:, :, :3])
+
+
+def _why_unreadable(data: bytes, exc: Exception) -> str:
+    """Why PDFium refused a PDF. PDFium's error code can be stale (it reports no error for a PDF without pages),
+    so pikepdf (the same `pdf` extra) tells encrypted and page-less files from damaged ones."""
+    try:
+        import pikepdf
+    except ImportError:
+        return f"cannot be opened as a PDF ({str(exc).splitlines()[0] if str(exc) else 'PDFium error'})"
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) == 0:
+                return "PDF has no pages"
+    except pikepdf.PasswordError:
+        return "is encrypted (password protected); decrypt it first, e.g. `qpdf --decrypt --password=... in.pdf out.pdf`"
+    except Exception:  # noqa: BLE001 - any parse failure means the same thing to the user
+        pass
+    return "is not a readable PDF (truncated or corrupt); re-download it, or repair it (e.g. `qpdf in.pdf repaired.pdf`)"

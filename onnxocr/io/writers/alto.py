@@ -1,0 +1,71 @@
+"""ALTO v4 in pixel units: Page > PrintSpace > TextBlock > TextLine > String."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words
+from onnxocr.result import OCRResult
+
+ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
+
+
+class AltoWriter(Writer):
+    """ALTO v4 (pixel units): Page > PrintSpace > TextBlock > TextLine > String (CONTENT, WC in 0-1), SP between."""
+
+    def __init__(self, stream: BinaryIO, **kwargs) -> None:
+        super().__init__(stream, **kwargs)
+        self._pages: list[str] = []
+        self._sources: list[str] = []
+
+    def add(self, result: OCRResult, image: np.ndarray | None = None, dpi: float | None = None) -> None:
+        self.pages += 1
+        n, w, h = self.pages, result.width, result.height
+        if result.source and result.source not in self._sources:
+            self._sources.append(result.source)
+        out = [f'    <Page ID="page_{n}" PHYSICAL_IMG_NR="{n}" WIDTH="{w}" HEIGHT="{h}">\n']
+        out.append(f'      <PrintSpace HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">\n')
+        if result.lines:
+            boxes = [bbox_of(line.box, w, h) for line in result.lines]
+            area = Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
+            out.append(f'        <TextBlock ID="block_{n}_1" {_pos(area)}>\n')
+            for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
+                direction = ' BASEDIRECTION="rtl"' if is_rtl(line.text) else ""
+                out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)}{direction}>\n')
+                words = line_words(line)
+                for j, word in enumerate(words, start=1):
+                    wb = bbox_of(word.box, w, h)
+                    if j > 1:
+                        prev = bbox_of(words[j - 2].box, w, h)
+                        gap = max(0, wb.left - prev.right)
+                        out.append(f'            <SP WIDTH="{gap}" HPOS="{min(prev.right, wb.left)}" VPOS="{wb.top}"/>\n')
+                    wc = min(1.0, max(0.0, float(line.score)))
+                    out.append(f'            <String ID="string_{n}_{i}_{j}" {_pos(wb)} CONTENT={quoteattr(word.text)} WC="{wc:.4f}"/>\n')
+                out.append("          </TextLine>\n")
+            out.append("        </TextBlock>\n")
+        out.append("      </PrintSpace>\n    </Page>\n")
+        self._pages.append("".join(out))
+
+    def end(self) -> None:
+        from onnxocr import __version__
+
+        names = "".join(f"      <fileName>{escape(s)}</fileName>\n" for s in self._sources[:1])
+        self._write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<alto xmlns="{ALTO_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd">\n'
+            "  <Description>\n    <MeasurementUnit>pixel</MeasurementUnit>\n"
+            + (f"    <sourceImageInformation>\n{names}    </sourceImageInformation>\n" if names else "")
+            + '    <Processing ID="processing_1">\n      <processingCategory>contentGeneration</processingCategory>\n'
+            "      <processingSoftware>\n"
+            f"        <softwareName>onnxocr</softwareName>\n        <softwareVersion>{__version__}</softwareVersion>\n"
+            "      </processingSoftware>\n    </Processing>\n  </Description>\n"
+            "  <Layout>\n" + "".join(self._pages) + "  </Layout>\n</alto>\n"
+        )
+
+
+def _pos(box: Box) -> str:
+    return f'HPOS="{box.left}" VPOS="{box.top}" WIDTH="{box.width}" HEIGHT="{box.height}"'

@@ -1,0 +1,79 @@
+"""hOCR 1.2 (XHTML): ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word."""
+
+from __future__ import annotations
+
+import json
+from typing import BinaryIO
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words
+from onnxocr.result import OCRResult
+
+
+def _title(**props: object) -> str:
+    return "; ".join(f"{k} {v}" for k, v in props.items())
+
+
+class HocrWriter(Writer):
+    """hOCR 1.2 as well-formed XHTML: ocr_page (bbox, ppageno) > ocr_par > ocr_line (bbox, baseline) > ocrx_word
+    (bbox, x_wconf); `dir="rtl"` on right-to-left lines and paragraphs."""
+
+    def __init__(self, stream: BinaryIO, **kwargs) -> None:
+        super().__init__(stream, **kwargs)
+        self._body: list[str] = []
+
+    def add(self, result: OCRResult, image: np.ndarray | None = None, dpi: float | None = None) -> None:
+        n, w, h = self.pages, result.width, result.height
+        self.pages += 1
+        page_props = {"image": json.dumps(result.source or ""), "bbox": f"0 0 {w} {h}", "ppageno": n}
+        if dpi:
+            page_props["scan_res"] = f"{round(dpi)} {round(dpi)}"
+        out = [f'  <div class="ocr_page" id="page_{n + 1}" title={quoteattr(_title(**page_props))}>\n']
+        if result.lines:
+            boxes = [bbox_of(line.box, w, h) for line in result.lines]
+            area = Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
+            rtl_par = sum(is_rtl(line.text) for line in result.lines) * 2 > len(result.lines)
+            area_title = quoteattr(_title(bbox=f"{area.left} {area.top} {area.right} {area.bottom}"))
+            out.append(f'   <div class="ocr_carea" id="block_{n + 1}_1" title={area_title}>\n')
+            par_dir = ' dir="rtl"' if rtl_par else ""
+            out.append(f'    <p class="ocr_par" id="par_{n + 1}_1"{par_dir} title={area_title}>\n')
+            for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
+                slope, offset = _baseline(line.box, box)
+                line_title = quoteattr(_title(bbox=f"{box.left} {box.top} {box.right} {box.bottom}", baseline=f"{slope:.4f} {offset}", x_size=box.height))
+                rtl = ' dir="rtl"' if is_rtl(line.text) else ""
+                out.append(f'     <span class="ocr_line" id="line_{n + 1}_{i}"{rtl} title={line_title}>')
+                words = []
+                for j, word in enumerate(line_words(line), start=1):
+                    wb = bbox_of(word.box, w, h)
+                    conf = int(round(100 * float(line.score)))
+                    word_title = quoteattr(_title(bbox=f"{wb.left} {wb.top} {wb.right} {wb.bottom}", x_wconf=conf))
+                    words.append(f'<span class="ocrx_word" id="word_{n + 1}_{i}_{j}" title={word_title}>{escape(word.text)}</span>')
+                out.append(" ".join(words) + "</span>\n")
+            out.append("    </p>\n   </div>\n")
+        out.append("  </div>\n")
+        self._body.append("".join(out))
+
+    def end(self) -> None:
+        from onnxocr import __version__
+
+        lang = f' xml:lang="{self.lang}" lang="{self.lang}"' if self.lang else ""
+        self._write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+            f'<html xmlns="http://www.w3.org/1999/xhtml"{lang}>\n <head>\n  <title></title>\n'
+            '  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>\n'
+            f'  <meta name="ocr-system" content="onnxocr {__version__}"/>\n'
+            '  <meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word"/>\n'
+            " </head>\n <body>\n" + "".join(self._body) + " </body>\n</html>\n"
+        )
+
+
+def _baseline(quad: np.ndarray, box: Box) -> tuple[float, int]:
+    """hOCR baseline (slope, offset): the quad's bottom edge, offset from the box's bottom-left corner."""
+    pts = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+    (brx, bry), (blx, bly) = pts[2], pts[3]
+    slope = (bry - bly) / (brx - blx) if abs(brx - blx) > 1e-6 else 0.0
+    y_at_left = bly + slope * (box.left - blx)
+    return float(slope), int(round(min(0.0, y_at_left - box.bottom)))

@@ -1,0 +1,1 @@
+"""Model management: the catalog, the store, installed models wheels and exported model folders."""

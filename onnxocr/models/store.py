@@ -1,0 +1,217 @@
+"""The model store: a directory of converted ONNX files plus `manifest.json` describing each.
+
+Writers (convert/) go through `ModelStore.install`, which never leaves a half-written file at a final path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from onnxocr.errors import ModelLoadError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_SCHEMA = 1
+LOCK_NAME = ".manifest.lock"
+STORE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+log = logging.getLogger("onnxocr")
+
+
+def check_store_name(name: str) -> str:
+    """A store name is [A-Za-z0-9._-]+ and not "." or "..": it becomes a file name inside the store, nothing else."""
+    if not isinstance(name, str) or not STORE_NAME.fullmatch(name) or name in (".", ".."):
+        raise ModelLoadError(
+            f"model name {name!r} is not allowed: use only letters, digits, '.', '_' and '-' (e.g. en_PP-OCRv4_rec)"
+        )
+    return name
+
+
+def default_store_dir() -> Path:
+    """`$ONNXOCR_HOME`, else the per-user data directory (XDG on Linux, Application Support, LOCALAPPDATA)."""
+    env = os.environ.get("ONNXOCR_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "onnxocr"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS tells (Linux), else by setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(target: Path) -> int:
+    """Mode for a file about to replace `target`: the replaced file's own mode, else 0o666 & ~umask (as open())."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def atomic_write_bytes(target: str | Path, data: bytes, fsync: bool = True) -> None:
+    """Write `data` to `target` through a temporary file and rename: readers never see a partial file, a failed
+    write leaves the old one, and the file gets the mode a plain open() would (or keeps the replaced file's)."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, new_file_mode(target))  # mkstemp creates 0600
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on lock_path for the block (flock on POSIX, msvcrt on Windows)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class ModelStore:
+    """A directory holding `<name>.onnx` files and their manifest."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_store_dir()
+
+    def __repr__(self) -> str:
+        return f"ModelStore({str(self.root)!r})"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_NAME
+
+    def model_path(self, name: str) -> Path:
+        return self.root / f"{check_store_name(name)}.onnx"
+
+    def read_manifest(self) -> dict[str, dict[str, Any]]:
+        """The `models` mapping of manifest.json ({} when the store is empty)."""
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(
+                f"model store manifest {self.manifest_path} is corrupt ({exc}): delete it and run `make convert` again"
+            ) from None
+        except OSError as exc:
+            raise ModelLoadError(
+                f"model store manifest {self.manifest_path} cannot be read ({exc.strerror or exc}): fix its "
+                "permissions, or set ONNXOCR_HOME to a store of your own"
+            ) from None
+        models = data.get("models", {}) if isinstance(data, dict) else {}
+        return models if isinstance(models, dict) else {}
+
+    def is_installed(self, name: str) -> bool:
+        return name in self.read_manifest() and self.model_path(name).is_file()
+
+    def install(self, name: str, onnx_path: str | Path, record: dict[str, Any]) -> Path:
+        """Copy a finished ONNX file into the store atomically and record it in the manifest.
+
+        The manifest is re-read and rewritten under a lock, so concurrent installs into one store lose nothing.
+        """
+        try:
+            return self._install(name, Path(onnx_path), record)
+        except OSError as exc:
+            where = exc.filename or self.root
+            raise ModelLoadError(
+                f"cannot write to the model store {self.root} ({where}: {exc.strerror or exc}): fix its "
+                "permissions, or set ONNXOCR_HOME to a store of your own"
+            ) from None
+
+    def _install(self, name: str, onnx_path: Path, record: dict[str, Any]) -> Path:
+        target = self.model_path(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as out, open(onnx_path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = sha256_file(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; models are shared data
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        entry = dict(record)
+        entry.update(
+            file=target.name,
+            sha256=digest,
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        )
+        with _locked(self.root / LOCK_NAME):
+            models = self.read_manifest()
+            models[name] = entry
+            payload = json.dumps({"schema_version": MANIFEST_SCHEMA, "models": models}, indent=2, ensure_ascii=False)
+            atomic_write_bytes(self.manifest_path, (payload + "\n").encode("utf-8"))
+        log.info("installed %s as %s", name, target)
+        return target
+
+    def verify(self, name: str) -> Path:
+        """Return the path of an installed model after checking its sha256 against the manifest."""
+        record = self.read_manifest().get(name)
+        path = self.model_path(name)
+        if record is None or not path.is_file():
+            raise ModelLoadError(f"model {name!r} is not in the store {self.root}")
+        expected = record.get("sha256")
+        if not expected:
+            log.warning("model %s has no sha256 in %s: not verified", name, self.manifest_path)
+        elif sha256_file(path) != expected:
+            raise ModelLoadError(
+                f"model file {path} does not match its manifest checksum (changed or corrupted): "
+                f'run `make convert MODELS="{name}" FORCE=1` to rebuild it'
+            )
+        else:
+            log.info("model %s verified (sha256 %s…) at %s", name, expected[:12], path)
+        return path
