@@ -38,6 +38,9 @@ class DetConfig:
     min_size: int = 3
     score_mode: Literal["fast", "slow"] = "fast"
     use_dilation: bool = False
+    # auto: large images are detected at the scale of their text (a bounded first look, a second pass only for
+    # small text; onnxocr/core/det_scale.py); model: always at the model's rule size. det_limit_* set -> model
+    scale: Literal["auto", "model"] = "auto"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "det_min_size": ("float", (0.0, None), False),
     "det_score_mode": ("choice", ("fast", "slow"), False),
     "det_use_dilation": ("bool", None, False),
+    "det_scale": ("choice", ("auto", "model"), False),
     "cls_thresh": ("float", (0.0, 1.0), False),
     "cls_batch_size": ("int", (1, None), False),
     "cls_labels": ("str_tuple", None, False),

@@ -175,6 +175,8 @@ class OCR:
             **options_from_metadata("rec", rec.metadata, str(rec.path)),
         }
         pinned = {k for k, v in user_options.items() if v is not None} | _changed_options(base)
+        if pinned & {"det_limit_side_len", "det_limit_type"} and "det_scale" not in pinned:
+            user_options["det_scale"] = "model"  # the caller's size limits win over the text-scale rule
         self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None

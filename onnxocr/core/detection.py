@@ -12,6 +12,7 @@ import numpy as np
 import pyclipper
 
 from onnxocr.config import DetConfig
+from onnxocr.core.det_scale import box_heights, first_look_shape, second_look_shape
 from onnxocr.core.engine import OnnxModel, check_input_rank
 from onnxocr.errors import ModelLoadError
 
@@ -37,16 +38,21 @@ def det_resize_shape(
     return new_h, new_w
 
 
-def det_preprocess(image: np.ndarray, config: DetConfig, fixed_size: tuple[int, int] | None = None) -> np.ndarray:
+def det_preprocess(
+    image: np.ndarray, config: DetConfig, fixed_size: tuple[int, int] | None = None, antialias: bool = False
+) -> np.ndarray:
     """BGR uint8 (H, W, 3) -> float32 (1, 3, H', W') resized to multiples of 32 (or to a model's fixed (H', W')),
-    normalised per BGR channel with config.mean / config.std (on values scaled to [0, 1])."""
+    normalised per BGR channel with config.mean / config.std (on values scaled to [0, 1]). antialias: shrink by
+    pixel-area averaging (cv2.INTER_AREA) instead of PaddleOCR's bilinear resize, which drops thin strokes when it
+    shrinks a page by 2x or more."""
     if fixed_size is not None:
         new_h, new_w = fixed_size
     else:
         new_h, new_w = det_resize_shape(
             image.shape[0], image.shape[1], config.limit_side_len, config.limit_type, config.max_side_limit
         )
-    resized = cv2.resize(image, (new_w, new_h))
+    shrinks = new_h < image.shape[0] and new_w < image.shape[1]
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if antialias and shrinks else cv2.INTER_LINEAR)
     mean = np.asarray(config.mean, dtype=np.float32).reshape(3, 1, 1) * 255.0
     inv_std = 1.0 / (np.asarray(config.std, dtype=np.float32).reshape(3, 1, 1) * 255.0)
     # channel planes first, then the arithmetic per plane: 7x faster than broadcasting over the last axis of 3
@@ -224,11 +230,36 @@ class TextDetector:
         self.config = config
         self.postprocess = DBPostprocess(config)
 
-    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """BGR uint8 (H, W, 3) -> (quads float32 (N, 4, 2) in reading order, seconds in onnxruntime)."""
+    def input_shape(self, height: int, width: int) -> tuple[int, int]:
+        """The detector input (H', W') the model's own rule (or a fixed-size model) gives an image."""
+        if self.fixed_size is not None:
+            return self.fixed_size
+        cfg = self.config
+        return det_resize_shape(height, width, cfg.limit_side_len, cfg.limit_type, cfg.max_side_limit)
+
+    def _detect(self, image: np.ndarray, shape: tuple[int, int], antialias: bool = False) -> tuple[np.ndarray, float]:
+        """Boxes (N, 4, 2) in image pixels, unordered, from one run at detector input `shape`."""
         height, width = image.shape[:2]
-        batch = det_preprocess(image, self.config, self.fixed_size)
+        batch = det_preprocess(image, self.config, shape, antialias)
         output, seconds = self.model.run(batch)
+        del batch
         boxes, _ = self.postprocess(output[0, 0], height, width)
-        boxes = filter_boxes(boxes, height, width)
+        return filter_boxes(boxes, height, width), seconds
+
+    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """BGR uint8 (H, W, 3) -> (quads float32 (N, 4, 2) in reading order, in the image's pixels; seconds in
+        onnxruntime). With config.scale "auto" a large image is first detected at a bounded size and, only when its
+        lines come out too small there, once more at the scale of its text (onnxocr/core/det_scale.py)."""
+        height, width = image.shape[:2]
+        model_shape = self.input_shape(height, width)
+        first = first_look_shape(model_shape) if self.config.scale == "auto" and self.fixed_size is None else None
+        if first is None:
+            boxes, seconds = self._detect(image, model_shape)
+        else:
+            boxes, seconds = self._detect(image, first, antialias=True)
+            at_first = box_heights(boxes) * (first[0] / height + first[1] / width) / 2.0
+            second = second_look_shape(model_shape, first, at_first)
+            if second is not None:
+                boxes, more = self._detect(image, second, antialias=True)
+                seconds += more
         return boxes[sort_reading_order(boxes)] if len(boxes) else boxes, seconds

@@ -225,6 +225,7 @@ def run(
     det_unclip_ratio: Optional[float] = typer.Option(None, help=f"DB box expansion [default: {DetConfig.unclip_ratio}]."),
     det_limit_side_len: Optional[int] = typer.Option(None, help=f"Detector side limit [default: {DetConfig.limit_side_len}]."),
     det_limit_type: Optional[str] = typer.Option(None, help=f"max or min [default: {DetConfig.limit_type}]."),
+    det_scale: Optional[str] = typer.Option(None, help=f"auto: detect large pages at the scale of their text; model: at the model's size limits [default: {DetConfig.scale}; model when --det-limit-* is given]."),
     cls_thresh: Optional[float] = typer.Option(None, help=f"Turn crops the classifier calls 180 above this [default: {ClsConfig.thresh}]."),
     rec_batch_size: Optional[int] = typer.Option(None, help="Recognition batch size [default: 1 on CPU, 6 on GPU or with --rec-batch-mode paddle]."),
     drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
@@ -248,7 +249,7 @@ def run(
         dict_path=dict_path, device=device, threads=threads,
         use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
         det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
-        det_limit_type=det_limit_type, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
+        det_limit_type=det_limit_type, det_scale=det_scale, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
         rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
         max_image_pixels=max_pixels,
     )
