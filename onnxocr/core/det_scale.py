@@ -13,7 +13,9 @@ unclipped boxes, short side, in detector input pixels): scale 0.5 -> median 8.5 
 0.797 / 0.960; 0.65 -> 10.4 px, 0.816 / 0.981; 0.8 -> 11.2 px, 0.832 / 0.988; 1.0 -> 14 px, 0.828 / 0.986;
 1.25 -> 17.5 px, 0.822 / 0.983; 1.6 -> 20.8 px, 0.824 / 0.984. The detector reads best from ~11 to ~14 px and
 loses below ~10 px: the target is 12 px and a second pass is run when the first look's median is under
-12 / 1.25 = 9.6 px.
+12 / 1.2 = 10 px. Box heights bottom out near 10 px (DB's unclip grows every kernel): on a 300-dpi page of
+DejaVu Sans the first look's median is 9.8 px at 3 to 4.5 pt and 10.2 px at 6 pt, so print under ~5 pt gets the
+second pass.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 FIRST_LOOK_PIXELS = 1024 * 1024  # detector input pixels (H' x W') of the first look
 MAX_PIXELS = 1536 * 1536  # the largest input a second pass may use (bounds time and the detector's memory)
 TARGET_LINE_HEIGHT = 12.0  # median text-box height (detector input px) the detector reads best
-RERUN_FACTOR = 1.25  # a second pass only when it would enlarge the first look by more than this
+RERUN_FACTOR = 1.2  # a second pass only when it would enlarge the first look by more than this
 MIN_BOXES = 3  # fewer boxes than this say nothing about line height: the second pass uses the bound
 
 
@@ -38,6 +40,11 @@ def fit_shape(height: int, width: int, max_pixels: int) -> tuple[int, int]:
         scale = math.sqrt(max_pixels / float(height * width))
     new_h = max(32, int(height * scale) // 32 * 32)
     new_w = max(32, int(width * scale) // 32 * 32)
+    if new_h * new_w > max_pixels:  # one side held at 32 (a thin strip): the other takes what is left
+        if new_h == 32:
+            new_w = max(32, max_pixels // 32 // 32 * 32)
+        else:
+            new_h = max(32, max_pixels // 32 // 32 * 32)
     return new_h, new_w
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from onnxocr.config import EngineConfig
+from onnxocr.core.det_scale import MAX_PIXELS
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError
 
 log = logging.getLogger("onnxocr")
@@ -122,10 +123,12 @@ def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
     options.use_per_session_threads = False
 
 
-# Input values (N x C x H x W) up to which a run's CPU arena memory is kept for the next run: a detector page up to
-# 1600 x 1600 px (the arena then holds ~370 MiB; a 992 x 768 form ~100 MiB, a 300-dpi A4 page would keep 1.4 GiB)
-# and recogniser/classifier batches up to one 48 x 4096 px line (~125 MiB).
-ARENA_KEEP_ELEMENTS = {"det": 3 * 1600 * 1600}
+# Input values (N x C x H x W) up to which a run's CPU arena memory is kept for the next run. The detector's: the
+# largest input det_scale "auto" ever gives it (onnxocr/core/det_scale.py bounds every page, of any size, to
+# MAX_PIXELS), so under the default rule the arena never gives back and never grows past that; only an input beyond
+# it (det_scale "model" or explicit det_limit_* on a large page) is given back after its run. Recogniser and
+# classifier batches: up to one 48 x 4096 px line (~125 MiB).
+ARENA_KEEP_ELEMENTS = {"det": 3 * MAX_PIXELS}
 DEFAULT_ARENA_KEEP_ELEMENTS = 3 * 48 * 4096
 
 

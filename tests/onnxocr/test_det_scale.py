@@ -1,0 +1,160 @@
+"""The detector's input scale from the size of the text (det_scale auto, onnxocr/core/det_scale.py).
+
+Unit tests of the rule on hand-made geometry with known answers, then the default models on pages rendered with
+known text (DejaVu Sans, tests/doclib.py) at 100 and 300 dpi: the same text comes back at both resolutions, and
+the detector's input stays within the rule's bounds whatever the page size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from onnxocr.core import det_scale
+from onnxocr.core.det_scale import (
+    FIRST_LOOK_PIXELS, MAX_PIXELS, TARGET_LINE_HEIGHT, box_heights, first_look_shape, fit_shape, second_look_shape,
+)
+from onnxocr.core.detection import det_resize_shape
+
+
+def test_fit_shape_keeps_the_aspect_within_the_pixel_bound():
+    h, w = fit_shape(3300, 2550, FIRST_LOOK_PIXELS)  # a 300-dpi letter page
+    assert h % 32 == 0 and w % 32 == 0
+    assert h * w <= FIRST_LOOK_PIXELS
+    assert abs(h / w - 3300 / 2550) < 0.05
+    assert h * w > 0.85 * FIRST_LOOK_PIXELS  # not needlessly small: only the rounding to 32 is lost
+    assert fit_shape(736, 1280, FIRST_LOOK_PIXELS) == (736, 1280)  # within the bound: unchanged
+    assert fit_shape(20, 30000, 1024) == (32, 32)  # never below one 32 x 32 cell
+    assert fit_shape(32, 40000, 32 * 1024) == (32, 1024)  # a thin strip: the long side takes what the bound leaves
+
+
+def test_box_heights_are_the_short_sides_of_the_quads():
+    flat = [[10, 10], [110, 10], [110, 30], [10, 30]]  # 100 x 20
+    tall = [[0, 0], [8, 0], [8, 50], [0, 50]]  # a vertical line, 8 wide: its height is 8
+    angle = math.radians(30)  # 60 x 12, turned 30 degrees
+    u, v = np.array([math.cos(angle), math.sin(angle)]), np.array([-math.sin(angle), math.cos(angle)])
+    turned = [[0, 0], list(60 * u), list(60 * u + 12 * v), list(12 * v)]
+    assert np.allclose(box_heights(np.array([flat, tall, turned], np.float32)), [20, 8, 12], atol=1e-4)
+    assert box_heights(np.zeros((0, 4, 2), np.float32)).shape == (0,)
+
+
+def test_an_image_whose_model_input_fits_the_first_look_is_detected_once_at_the_models_size():
+    photo = det_resize_shape(720, 1280, 64, "min", 4000)  # ICDAR 2015: 1280 x 720
+    form = det_resize_shape(1000, 802, 64, "min", 4000)  # a ~100-dpi FUNSD form
+    v4 = det_resize_shape(3300, 2550, 960, "max", 4000)  # a 300-dpi page under the v4 "max 960" rule
+    assert first_look_shape(photo) is None and first_look_shape(form) is None and first_look_shape(v4) is None
+    scan = det_resize_shape(3300, 2550, 64, "min", 4000)
+    assert scan == (3296, 2560)
+    assert first_look_shape(scan) == fit_shape(3296, 2560, FIRST_LOOK_PIXELS)
+
+
+def test_lines_tall_enough_at_the_first_look_need_no_second_pass():
+    model, first = (3296, 2560), (992, 768)
+    assert second_look_shape(model, first, np.full(40, TARGET_LINE_HEIGHT)) is None
+    # within the rerun factor: the gain would not pay for a second pass
+    assert second_look_shape(model, first, np.full(40, TARGET_LINE_HEIGHT / 1.15)) is None
+    # taller lines never shrink the input: the first look's boxes stand
+    assert second_look_shape(model, first, np.full(40, 40.0)) is None
+
+
+def test_small_lines_get_the_scale_at_which_they_are_the_target_height():
+    model, first = (3296, 2560), (992, 768)
+    shape = second_look_shape(model, first, np.array([7.0, 8.0, 8.0, 8.0, 30.0]))  # median 8 px
+    assert shape is not None and shape[0] % 32 == 0 and shape[1] % 32 == 0
+    # 8 px at the first look * (shape / first) = the target height, up to the rounding to 32 px
+    assert abs(8.0 * shape[0] / first[0] - TARGET_LINE_HEIGHT) < 0.5
+    assert abs(8.0 * shape[1] / first[1] - TARGET_LINE_HEIGHT) < 0.5
+
+
+def test_the_second_pass_is_bounded_by_the_models_rule_and_max_pixels():
+    first = (992, 768)
+    tiny = np.full(40, 2.0)  # would want 6x the first look
+    bound = second_look_shape((3296, 2560), first, tiny)
+    assert bound == fit_shape(3296, 2560, MAX_PIXELS) and bound[0] * bound[1] <= MAX_PIXELS
+    small_model = (1280, 992)  # the model's own rule gives less than MAX_PIXELS: never above it
+    assert second_look_shape(small_model, first, tiny) == (1280, 992)
+    assert second_look_shape((1000, 760), (992, 768), tiny) is None  # nothing larger to go to
+
+
+def test_too_few_boxes_to_measure_try_the_bound():
+    model, first = (3296, 2560), (992, 768)
+    assert second_look_shape(model, first, np.zeros(0)) == fit_shape(3296, 2560, MAX_PIXELS)
+    assert second_look_shape(model, first, np.full(det_scale.MIN_BOXES, 14.0)) is None
+
+
+# -- the default models on rendered pages ----------------------------------------------------------------------
+
+def _spied(ocr):
+    """Record the detector's input shapes (the model itself runs as always)."""
+    shapes = []
+    run = ocr.detector.model.run
+
+    def recording(batch):
+        shapes.append(tuple(batch.shape[2:]))
+        return run(batch)
+
+    ocr.detector.model.run = recording
+    return shapes
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    pytest.importorskip("PIL")
+    from onnxocr import OCR
+
+    return OCR(threads=2)
+
+
+def _page(lines, dpi, size_pt):
+    from doclib import DEJAVU, render_text_page
+
+    if not DEJAVU.is_file():
+        pytest.fail(f"{DEJAVU} is missing: `make system-deps` installs fonts-dejavu-core")
+    rgb = np.asarray(render_text_page(lines, dpi=dpi, size_pt=size_pt))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def test_a_page_reads_the_same_at_100_and_300_dpi_with_a_bounded_detector_input(ocr):
+    from doclib import page_lines, word_recall
+
+    lines = page_lines(2020, count=14, words_per_line=6)
+    expected = "\n".join(lines)
+    texts = {}
+    for dpi in (100, 300):
+        shapes = _spied(ocr)
+        try:
+            result = ocr(_page(lines, dpi, 11))
+        finally:
+            del ocr.detector.model.run
+        texts[dpi] = "\n".join(line.text for line in result.lines)
+        assert word_recall(expected, texts[dpi]) >= 0.95, (dpi, texts[dpi])
+        assert len(shapes) == 1, shapes  # 11 pt body text: the first look is enough at both resolutions
+        assert shapes[0][0] * shapes[0][1] <= FIRST_LOOK_PIXELS
+    assert word_recall(texts[100], texts[300]) >= 0.95
+
+
+def test_small_print_on_a_large_page_gets_a_second_larger_pass(ocr):
+    from doclib import page_lines, word_recall
+
+    lines = page_lines(2021, count=30, words_per_line=7)
+    shapes = _spied(ocr)
+    try:
+        result = ocr(_page(lines, 300, 4.5))  # 4.5 pt at 300 dpi: ~6 px tall at the first look's ~100 dpi
+    finally:
+        del ocr.detector.model.run
+    assert len(shapes) == 2, shapes
+    assert shapes[0][0] * shapes[0][1] <= FIRST_LOOK_PIXELS < shapes[1][0] * shapes[1][1] <= MAX_PIXELS
+    assert word_recall("\n".join(lines), "\n".join(line.text for line in result.lines)) >= 0.9
+
+
+def test_explicit_size_limits_switch_the_rule_off():
+    from onnxocr import OCR
+
+    ocr = OCR(threads=2, det_limit_type="max", det_limit_side_len=1600)
+    assert ocr.config.det.scale == "model"
+    shapes = _spied(ocr)
+    ocr(np.full((3300, 2550, 3), 255, np.uint8))
+    assert shapes == [det_resize_shape(3300, 2550, 1600, "max", 4000)]
+    assert OCR(threads=2, det_limit_side_len=1600, det_scale="auto").config.det.scale == "auto"  # both named: as given
