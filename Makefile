@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi bench-scans tesseract eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
 
 setup: install convert sample
 
@@ -106,6 +106,20 @@ bench-paired: install convert
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
 bench-dpi: install system-deps
 	$(BIN)/python -m bench.dpi $(BENCH_ARGS)
+
+# make bench-scans  issue 20: 300-dpi scans (FUNSD forms enlarged 2x/3x, 300-dpi PDF pages, pages turned 90/180/270);
+#                   onnxocr (det_scale auto and model) vs faster-paddle 1.0.4 small, RapidOCR 3.10 and tesseract 5,
+#                   each in its own process, rounds alternating; BENCH_SCANS_ARGS="--pages 3 --rounds 2" for a quick look
+bench-scans: install convert system-deps tesseract
+	bench/systems/setup_fasterpaddle_venv.sh
+	bench/systems/setup_rapidocr3_venv.sh
+	$(BIN)/python -m bench.scans $(BENCH_SCANS_ARGS)
+
+# tesseract 5 with its English data (Debian tesseract-ocr, tesseract-ocr-eng) for bench-scans; installed when missing
+tesseract:
+	@command -v tesseract >/dev/null 2>&1 || { echo "installing tesseract-ocr for bench-scans"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 # make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
 bench-ray: install
