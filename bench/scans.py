@@ -6,7 +6,8 @@
 
 Corpora (built once per run in a temporary folder, PNG files; the ground truth is the known words):
 - funsd-2x, funsd-3x  the first N dev FUNSD forms (../shared/data/funsd, ~100 dpi) enlarged 2x and 3x with Lanczos
-                      (cv2.INTER_LANCZOS4): ~200 and ~300-dpi scans of the same paper; FUNSD's annotated words;
+                      (cv2.INTER_LANCZOS4): ~200 and ~300-dpi scans of the same paper; FUNSD's annotated words
+                      (funsd-1x and funsd-4x on request: the same pages native and 4x);
 - pdf-300             N letter pages of known text (DejaVu Sans at 8, 10 and 12 pt in turn, tests/doclib.py) put
                       into one PDF as 300-dpi images by Pillow, then rendered back at 300 dpi by pypdfium2, which
                       is what `onnxocr scan.pdf` reads (PDF rendering itself is not timed: the peers cannot read
@@ -63,6 +64,7 @@ SYSTEMS = {  # name: (venv python, runner, setup script or None, spec entries)
 }
 DEFAULT_SYSTEMS = "onnxocr,onnxocr-full,faster-paddle,rapidocr3,tesseract"
 CORPORA = ("funsd-2x", "funsd-3x", "pdf-300", "turned-90", "turned-180", "turned-270")
+EXTRA_CORPORA = ("funsd-1x", "funsd-4x")  # on request: the same forms at 1x and 4x, for cost-against-size tables
 TURNS = {"turned-90": 1, "turned-180": 2, "turned-270": 3}  # clockwise quarter turns
 PDF_SIZES_PT = (8.0, 10.0, 12.0)
 
@@ -84,13 +86,13 @@ def build_corpora(names: list, pages: int, data_root: str, folder: str) -> dict:
     if any(n.startswith(("funsd", "turned")) for n in names) and not forms:
         sys.exit(f"no FUNSD forms under {data_root}")
     enlarged: dict = {}
-    for factor in (2, 3):
+    for factor in (1, 2, 3, 4):
         if f"funsd-{factor}x" not in names and not (factor == 3 and any(n in TURNS for n in names)):
             continue
         enlarged[factor] = []
         for sample in forms:
             image = cv2.imread(sample.image, cv2.IMREAD_COLOR)
-            big = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_LANCZOS4)
+            big = image if factor == 1 else cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_LANCZOS4)
             path = os.path.join(folder, f"{sample.name}-{factor}x.png")
             cv2.imwrite(path, big)
             enlarged[factor].append((path, sample.words, big))
@@ -149,7 +151,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__)
     p.add_argument("--systems", default=DEFAULT_SYSTEMS, help=f"comma list of {', '.join(SYSTEMS)}")
-    p.add_argument("--corpora", default=",".join(CORPORA), help=f"comma list of {', '.join(CORPORA)}")
+    p.add_argument("--corpora", default=",".join(CORPORA), help=f"comma list of {', '.join(CORPORA + EXTRA_CORPORA)}")
     p.add_argument("--pages", type=int, default=25, help="pages per corpus (the first N FUNSD forms; N PDF pages)")
     p.add_argument("--rounds", type=int, default=3, help="rounds, one process per system each, order rotating")
     p.add_argument("--threads", type=int, default=2)
@@ -169,7 +171,7 @@ def _names(text: str, known, what: str) -> list:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    systems, corpora = _names(args.systems, SYSTEMS, "system"), _names(args.corpora, CORPORA, "corpus")
+    systems, corpora = _names(args.systems, SYSTEMS, "system"), _names(args.corpora, CORPORA + EXTRA_CORPORA, "corpus")
     if any(c in TURNS for c in corpora) and "funsd-3x" not in corpora:
         corpora.insert(0, "funsd-3x")  # the upright pages the text order is compared with
     for s in systems:
