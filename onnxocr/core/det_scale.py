@@ -16,6 +16,10 @@ loses below ~10 px: the target is 12 px and a second pass is run when the first 
 12 / 1.2 = 10 px. Box heights bottom out near 10 px (DB's unclip grows every kernel): on a 300-dpi page of
 DejaVu Sans the first look's median is 9.8 px at 3 to 4.5 pt and 10.2 px at 6 pt, so print under ~5 pt gets the
 second pass.
+
+Memory (PP-OCRv6 small det, onnxruntime CPU arena): a 1-megapixel input peaks ~160 MB above the loaded models,
+1.8 MP ~340 MB, 2.4 MP ~370 MB; a whole CLI run on a 300-dpi page with the models loaded (~150 MB), the page and
+the recogniser (~95 MB) then stays under 600 MB only with the second pass bounded to ~1.5 MP: MAX_PIXELS.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import math
 import numpy as np
 
 FIRST_LOOK_PIXELS = 1024 * 1024  # detector input pixels (H' x W') of the first look
-MAX_PIXELS = 1536 * 1536  # the largest input a second pass may use (bounds time and the detector's memory)
+MAX_PIXELS = 1216 * 1216  # the largest input a second pass may use: bounds its time and the detector's memory
 TARGET_LINE_HEIGHT = 12.0  # median text-box height (detector input px) the detector reads best
 RERUN_FACTOR = 1.2  # a second pass only when it would enlarge the first look by more than this
 MIN_BOXES = 3  # fewer boxes than this say nothing about line height: the second pass uses the bound

@@ -69,6 +69,7 @@ def read_pdf_pages(
                 try:
                     bitmap = page.render(scale=scale, may_draw_forms=True)
                     image = _to_bgr(bitmap.to_numpy(), bitmap.mode)
+                    bitmap.close()  # _to_bgr copied it: PDFium's buffer (a page's worth, 4 bytes/px) goes now
                 except pdfium.PdfiumError as exc:
                     yield PageError(name, number, f"{where}: cannot be rendered ({exc})")
                     continue
