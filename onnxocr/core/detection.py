@@ -260,6 +260,8 @@ class TextDetector:
             at_first = box_heights(boxes) * (first[0] / height + first[1] / width) / 2.0
             second = second_look_shape(model_shape, first, at_first)
             if second is not None:
+                # the first look's arena memory goes before the larger run, so the peak is the larger run's alone
+                self.model.release_arena(np.zeros((1, 3, 32, 32), dtype=np.float32))
                 boxes, more = self._detect(image, second, antialias=True)
                 seconds += more
         return boxes[sort_reading_order(boxes)] if len(boxes) else boxes, seconds

@@ -218,6 +218,13 @@ class OnnxModel:
             return self.shrink_options
         return self.run_options
 
+    def release_arena(self, probe: np.ndarray) -> None:
+        """Give the CPU arena's free memory back now (before a run on a larger input, so that the two do not add
+        up): one run on `probe`, a minimal valid input, with the arena-shrinking options. No-op with the caller's
+        own session options."""
+        if self.keep_elements is not None:
+            self.session.run(self.output_names[:1], {self.input_name: probe}, self.shrink_options)
+
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, float]:
         """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime)."""
         start = time.perf_counter()
