@@ -55,7 +55,8 @@ def default_set(catalog: Catalog | None = None) -> ModelSet:
     """The catalog's default language and version, with every language that uses exactly the same models."""
     catalog = catalog or load_catalog()
     [base] = resolve_sets([catalog.default_lang], None, catalog)
-    langs = [lang for lang, sets in catalog.languages.items() if base.models in (dict(s) for s in sets.values())]
+    own = {task: name for task, name in base.models.items() if task != "ori"}  # the table's sets hold no ori row
+    langs = [lang for lang, sets in catalog.languages.items() if own in (dict(s) for s in sets.values())]
     return ModelSet(version=base.version, langs=tuple([base.langs[0]] + [l for l in langs if l != base.langs[0]]), models=base.models)
 
 
