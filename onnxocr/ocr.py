@@ -21,6 +21,7 @@ from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
+from onnxocr.core.orientation import PageAngle, PageOrientation, to_page_coordinates, turn_upright
 from onnxocr.models.packages import ModelSearch
 from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
@@ -117,6 +118,7 @@ class OCR:
         det_model: str | Path | None = None,
         cls_model: str | Path | None = None,
         rec_model: str | Path | None = None,
+        ori_model: str | Path | None = None,
         dict_path: str | Path | None = None,
         device: str | None = None,
         providers: Sequence[str | tuple[str, dict[str, Any]]] | None = None,
@@ -149,9 +151,10 @@ class OCR:
         # An explicit folder is searched alone; the default store falls back on installed models wheels.
         self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
-        explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
+        explicit = {"det": det_model, "cls": cls_model, "rec": rec_model, "ori": ori_model}
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
-        need |= {task for task, path in explicit.items() if path is not None}
+        need |= {"ori"} if self.config.page_orientation in ("documents", "auto") else set()
+        need |= {task for task, path in explicit.items() if path is not None and task != "ori"}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
         fallback = self.catalog.fallbacks.get(self.lang)
         if fallback and model_set and not self._installed(model_set, need, explicit):
@@ -166,6 +169,8 @@ class OCR:
         engine = self.config.engine
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
+        # one small run per page (~8 ms): one thread, so it never competes with the detector for the page's time
+        ori = self._load("ori", dataclasses.replace(engine, intra_op_threads=1)) if "ori" in self.models else None
         rec_workers = recognizer_workers(self.config)
         # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
         rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
@@ -178,6 +183,7 @@ class OCR:
         self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
+        self.orientation = PageOrientation(ori) if ori is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
         self.config = self.config.replace(rec_batch_size=recognizer_batch_size(self.config))
         self.recognizer = TextRecognizer(
@@ -206,11 +212,13 @@ class OCR:
         missing = [n for n in names if self.model_search.holder(n) is None]
         if missing:
             listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
+            turning = any(self.catalog.model(n).task == "ori" for n in missing)
             raise ModelNotFoundError(
                 f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.model_search.where()}: produce "
                 f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
                 "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
                 "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
+                + ("; or read pages as they are with --orientation off (page_orientation='off')" if turning else "")
             )
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
@@ -262,21 +270,59 @@ class OCR:
         rec = self.config.rec
         return [recover_spaces(t, c, rec.space_gap_ratio, rec.space_min_prob) for t, c in zip(texts, crops)]
 
+    def page_angle(self, image: ImageInput, document: bool = True) -> PageAngle | None:
+        """The clockwise turn (0/90/180/270) of an image's content as `page_orientation` decides it: the model's
+        verdict ("auto", or "documents" for a `document`), the forced angle ("90", ...; score 1), None when off."""
+        mode = self.config.page_orientation
+        if mode in ("0", "90", "180", "270"):
+            return PageAngle(angle=int(mode), score=1.0)
+        if mode == "off" or (mode == "documents" and not document):
+            return None
+        if self.orientation is None:
+            raise OnnxOCRError("no page-orientation model loaded: create OCR with page_orientation='auto' (or ori_model=PATH)")
+        return self.orientation(load_image(image, self.config.max_image_pixels))[0]
+
     def __call__(self, image: ImageInput) -> OCRResult:
-        """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped)."""
+        """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped).
+
+        Page orientation runs here only with page_orientation="auto" or a forced angle (`pages()` and the command
+        line also run it by default, page_orientation="documents")."""
+        return self._read(image, document=False)
+
+    def read_page(self, image: ImageInput) -> OCRResult:
+        """The pipeline on one document page (a scan, a PDF or TIFF page), as `pages()` runs it: with the default
+        page_orientation="documents" a page turned 90/180/270 degrees is read upright."""
+        return self._read(image, document=True)
+
+    def _read(self, image: ImageInput, document: bool) -> OCRResult:
         start = time.perf_counter()
         source = describe(image) if not isinstance(image, np.ndarray) else None
-        img = load_image(image, self.config.max_image_pixels)
-        height, width = img.shape[:2]
+        page = load_image(image, self.config.max_image_pixels)
+        height, width = page.shape[:2]
         timings: dict[str, float] = {"load": time.perf_counter() - start}
         inside = 0.0
+        tick = time.perf_counter()
+        mode = self.config.page_orientation
+        page_angle: int | None = None
+        if mode in ("0", "90", "180", "270"):
+            page_angle = int(mode)
+        elif mode == "auto" or (mode == "documents" and document):
+            if self.orientation is None:
+                raise OnnxOCRError("no page-orientation model loaded: create OCR with page_orientation='auto' (or ori_model=PATH)")
+            verdict, spent = self.orientation(page)
+            inside += spent
+            page_angle = verdict.angle
+        img = turn_upright(page, page_angle or 0)
+        if page_angle is not None:
+            timings["ori"] = time.perf_counter() - tick
         tick = time.perf_counter()
         if self.detector is not None and self.config.use_det:
             boxes, spent = self.detector(img)
             inside += spent
             crops = [crop_quad(img, box) for box in boxes]
         else:
-            boxes = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
+            upright_h, upright_w = img.shape[:2]
+            boxes = np.array([[[0, 0], [upright_w, 0], [upright_w, upright_h], [0, upright_h]]], dtype=np.float32)
             crops = [img]
         timings["det"] = time.perf_counter() - tick
         angles: list[AngleLabel] | None = None
@@ -298,10 +344,11 @@ class OCR:
             words: tuple[WordBox, ...] = ()
             if self.config.word_boxes and rec.words:
                 turned = bool(angles and angles[i].rotated)
-                words = tuple(WordBox(w.text, q) for w, q in zip(rec.words, word_quads(box, rec, crops[i], turned)))
+                words = tuple(WordBox(w.text, to_page_coordinates(q, page_angle or 0, width, height))
+                              for w, q in zip(rec.words, word_quads(box, rec, crops[i], turned)))
             lines.append(
                 TextLine(
-                    box=np.asarray(box, dtype=np.float32),
+                    box=to_page_coordinates(box, page_angle or 0, width, height),
                     text=rec.text,
                     score=rec.score,
                     angle=angles[i].label if angles else None,
@@ -310,7 +357,7 @@ class OCR:
             )
         timings["onnxruntime"] = inside
         timings["total"] = time.perf_counter() - start
-        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source)
+        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source, page_angle=page_angle)
 
     def pages(
         self,
@@ -327,7 +374,7 @@ class OCR:
                 yield PageResult(item, page.source, page.page, error=page.message)
                 continue
             try:
-                result = self(page.image)
+                result = self._read(page.image, document=True)
             except OnnxOCRError as exc:
                 yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
                 continue

@@ -216,6 +216,8 @@ def run(
     draw: Optional[Path] = typer.Option(None, "--draw", help="Save the image with boxes drawn (a folder when several images are given)."),
     det_model: Optional[Path] = typer.Option(None, "--det-model", help="Detection ONNX file (overrides the catalog)."),
     cls_model: Optional[Path] = typer.Option(None, "--cls-model", help="Angle-classifier ONNX file."),
+    orientation: Optional[str] = typer.Option(None, "--orientation", help="Pages turned 90/180/270 degrees: auto (read them upright), off, or 0/90/180/270 (the clockwise turn of every page's content) [default: auto]."),
+    ori_model: Optional[Path] = typer.Option(None, "--ori-model", help="Page-orientation ONNX file."),
     rec_model: Optional[Path] = typer.Option(None, "--rec-model", help="Recognition ONNX file."),
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Character dictionary for --rec-model (when the model has none embedded)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, tensorrt, directml, coreml or openvino [default: cpu]."),
@@ -245,7 +247,8 @@ def run(
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
     ocr_options = dict(
         lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
-        dict_path=dict_path, device=device, threads=threads,
+        dict_path=dict_path, device=device, threads=threads, ori_model=ori_model,
+        page_orientation={"auto": "documents"}.get(orientation, orientation),  # every CLI input is a document
         use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
         det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
         det_limit_type=det_limit_type, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
