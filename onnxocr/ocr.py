@@ -151,10 +151,9 @@ class OCR:
         # An explicit folder is searched alone; the default store falls back on installed models wheels.
         self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
-        explicit = {"det": det_model, "cls": cls_model, "rec": rec_model, "ori": ori_model}
+        explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
-        need |= {"ori"} if self.config.page_orientation in ("documents", "auto") else set()
-        need |= {task for task, path in explicit.items() if path is not None and task != "ori"}
+        need |= {task for task, path in explicit.items() if path is not None}
         self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
         fallback = self.catalog.fallbacks.get(self.lang)
         if fallback and model_set and not self._installed(model_set, need, explicit):
@@ -170,7 +169,18 @@ class OCR:
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
         # one small run per page (~8 ms): one thread, so it never competes with the detector for the page's time
-        ori = self._load("ori", dataclasses.replace(engine, intra_op_threads=1)) if "ori" in self.models else None
+        # The page-orientation model (language-independent, so outside the language's set). "auto" needs it now;
+        # "documents" needs it for the first document page: OCR()(image) works without it, and pages() /
+        # read_page() raise `orientation_error` (one line naming the command that installs it).
+        self.orientation: PageOrientation | None = None
+        self.orientation_error: str | None = None
+        if self.config.page_orientation in ("documents", "auto"):
+            try:
+                self.orientation = self._orientation_model(ori_model, engine)
+            except ModelNotFoundError as exc:
+                if self.config.page_orientation == "auto":
+                    raise
+                self.orientation_error = str(exc)
         rec_workers = recognizer_workers(self.config)
         # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
         rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
@@ -183,7 +193,6 @@ class OCR:
         self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
-        self.orientation = PageOrientation(ori) if ori is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
         self.config = self.config.replace(rec_batch_size=recognizer_batch_size(self.config))
         self.recognizer = TextRecognizer(
@@ -212,14 +221,31 @@ class OCR:
         missing = [n for n in names if self.model_search.holder(n) is None]
         if missing:
             listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
-            turning = any(self.catalog.model(n).task == "ori" for n in missing)
             raise ModelNotFoundError(
                 f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.model_search.where()}: produce "
                 f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
                 "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
                 "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
-                + ("; or read pages as they are with --orientation off (page_orientation='off')" if turning else "")
             )
+
+    def _orientation_model(self, path: str | Path | None, engine: EngineConfig) -> PageOrientation:
+        """The page-orientation model: `path`, else the catalog's orientation_model from the store / a models wheel.
+        One run per page (~8 ms) on one thread, so it never competes with the detector for the page's time."""
+        if path is None:
+            name = self.catalog.orientation_model
+            if name is None:
+                raise ModelNotFoundError(f"{self.catalog.path} names no orientation_model: pass --ori-model PATH (ori_model=) "
+                                         "or read pages as they are with --orientation off (page_orientation='off')")
+            if self.model_search.holder(name) is None:
+                raise ModelNotFoundError(
+                    f"page orientation needs the model {name}, not installed in {self.model_search.where()}: install it "
+                    f'with `make convert MODELS="{name}"` (or pip install the models wheel from `make dist`, or pass '
+                    "--ori-model PATH), or read pages as they are with --orientation off (page_orientation='off')"
+                )
+            self.models["ori"] = ModelChoice(task="ori", path=self.model_search.verify(name), name=name)
+        else:
+            self.models["ori"] = ModelChoice(task="ori", path=Path(path), name=None)
+        return PageOrientation(self._load("ori", dataclasses.replace(engine, intra_op_threads=1)))
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)
@@ -278,9 +304,13 @@ class OCR:
             return PageAngle(angle=int(mode), score=1.0)
         if mode == "off" or (mode == "documents" and not document):
             return None
+        return self._orienter()(load_image(image, self.config.max_image_pixels))[0]
+
+    def _orienter(self) -> PageOrientation:
         if self.orientation is None:
-            raise OnnxOCRError("no page-orientation model loaded: create OCR with page_orientation='auto' (or ori_model=PATH)")
-        return self.orientation(load_image(image, self.config.max_image_pixels))[0]
+            raise ModelNotFoundError(self.orientation_error or "no page-orientation model loaded: create OCR with "
+                                     "page_orientation='auto' (or ori_model=PATH)")
+        return self.orientation
 
     def __call__(self, image: ImageInput) -> OCRResult:
         """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped).
@@ -307,9 +337,7 @@ class OCR:
         if mode in ("0", "90", "180", "270"):
             page_angle = int(mode)
         elif mode == "auto" or (mode == "documents" and document):
-            if self.orientation is None:
-                raise OnnxOCRError("no page-orientation model loaded: create OCR with page_orientation='auto' (or ori_model=PATH)")
-            verdict, spent = self.orientation(page)
+            verdict, spent = self._orienter()(page)
             inside += spent
             page_angle = verdict.angle
         img = turn_upright(page, page_angle or 0)
@@ -368,7 +396,10 @@ class OCR:
     ) -> Iterator[PageResult]:
         """OCR every page of the inputs (files, folders, globs, `-` for stdin, `@list.txt`; PDF, multi-page TIFF
         or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
-        `pages` selects pages like `1-3,7` (counted from 1 in each document)."""
+        `pages` selects pages like `1-3,7` (counted from 1 in each document). Raises ModelNotFoundError before the
+        first page when page orientation is on and its model is missing (orientation_error: every page would fail)."""
+        if self.orientation_error is not None and self.config.page_orientation == "documents":
+            raise ModelNotFoundError(self.orientation_error)
         for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
             if isinstance(page, PageError):
                 yield PageResult(item, page.source, page.page, error=page.message)

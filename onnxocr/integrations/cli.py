@@ -283,9 +283,12 @@ def _build_ocr(**options):
     from onnxocr.ocr import OCR
 
     try:
-        return OCR(**options)
+        ocr = OCR(**options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
+    if ocr.orientation_error is not None:  # every input is a document here: turned pages need the model
+        _fail(ocr.orientation_error, EXIT_SETUP_FAILED)
+    return ocr
 
 
 def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
@@ -374,7 +377,9 @@ def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, a
     try:
         threads = ocr_options.pop("threads") or 1
         if not os.environ.get("RAY_ADDRESS"):
-            OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+            probe = OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+            if probe.orientation_error is not None:
+                _fail(probe.orientation_error, EXIT_SETUP_FAILED)
         count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)

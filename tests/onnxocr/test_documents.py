@@ -67,7 +67,8 @@ def outputs(doc) -> dict[str, bytes]:
         ocr = OCR(word_boxes=True)
     else:
         args = cli_model_args()
-        ocr = OCR(det_model=args[1], rec_model=args[3], dict_path=args[5], rec_space_recovery=False, word_boxes=True)
+        ocr = OCR(det_model=args[1], rec_model=args[3], dict_path=args[5], rec_space_recovery=False, word_boxes=True,
+                  page_orientation="off")
     pages = list(ocr.pages([doc]))
     assert [p.error for p in pages] == [None, None, None]
     for fmt in ("json", "jsonl", "tsv", "hocr", "alto"):
