@@ -29,9 +29,9 @@ import cv2
 import numpy as np
 
 from bench.lib import datasets, metrics
+from onnxocr.core.orientation import MODEL_TRUSTED_FROM
 
 TURN = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-MAX_VOTING_LINES = 30
 
 
 def turned(image: np.ndarray, angle: int) -> np.ndarray:
@@ -41,22 +41,10 @@ def turned(image: np.ndarray, angle: int) -> np.ndarray:
 
 def lines_rule(ocr, page: np.ndarray) -> tuple[int, float]:
     """(angle, share of the vote) from line geometry + the 0/180 line classifier (module docstring)."""
-    from onnxocr.core.crop import crop_quad, is_vertical, quad_crop_size
+    from onnxocr.core.orientation import angle_from_lines
 
     boxes, _ = ocr.detector(page)
-    if not len(boxes):
-        return 0, 0.0
-    sizes = [quad_crop_size(b) for b in boxes]
-    tall = [is_vertical(w, h) for w, h in sizes]
-    lengths = [max(w, h) for w, h in sizes]
-    vertical = sum(l for l, t in zip(lengths, tall) if t) > 0.5 * sum(lengths)
-    chosen = sorted((i for i, t in enumerate(tall) if t == vertical), key=lambda i: -lengths[i])[:MAX_VOTING_LINES]
-    _, labels, _ = ocr.classifier([crop_quad(page, boxes[i]) for i in chosen])
-    down = sum(lengths[i] for i, label in zip(chosen, labels) if "180" in label.label)
-    total = sum(lengths[i] for i in chosen)
-    upside_down = down > total - down
-    angle = (270 if upside_down else 90) if vertical else (180 if upside_down else 0)
-    return angle, max(down, total - down) / total
+    return angle_from_lines(page, boxes, ocr.classifier)
 
 
 def decide(candidate: str, ocr, orienter, page: np.ndarray, fallback_below: float) -> int:
@@ -123,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--funsd", type=int, default=25, help="FUNSD forms (documents) [default: all 25 in ../shared]")
     ap.add_argument("--icdar", type=int, default=25, help="ICDAR 2015 photos (not documents: where a rule must not fire)")
     ap.add_argument("--candidates", default="model,lines,model-else-lines")
-    ap.add_argument("--fallback-below", type=float, default=0.7, help="model-else-lines: model probability below which the lines rule decides")
+    ap.add_argument("--fallback-below", type=float, default=MODEL_TRUSTED_FROM, help="model-else-lines: model probability below which the lines rule decides")
     ap.add_argument("--read", type=int, default=0, help="also read the first N FUNSD forms whole at each angle")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the figures here")

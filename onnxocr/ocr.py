@@ -21,7 +21,8 @@ from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
-from onnxocr.core.orientation import PageAngle, PageOrientation, to_page_coordinates, turn_upright
+from onnxocr.core.orientation import (MODEL_TRUSTED_FROM, PageAngle, PageOrientation, angle_from_lines,
+                                      to_page_coordinates, turn_upright)
 from onnxocr.models.packages import ModelSearch
 from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
@@ -181,6 +182,11 @@ class OCR:
                 if self.config.page_orientation == "auto":
                     raise
                 self.orientation_error = str(exc)
+        # the second opinion when the page model is unsure: the 0/180 line classifier over the page's lines
+        self.orientation_classifier: TextClassifier | None = None
+        if self.orientation is not None and self.config.use_det:
+            self.orientation_classifier = (TextClassifier(cls, self.config.cls) if cls is not None
+                                           else self._line_classifier(cls_model, engine))
         rec_workers = recognizer_workers(self.config)
         # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
         rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
@@ -246,6 +252,16 @@ class OCR:
         else:
             self.models["ori"] = ModelChoice(task="ori", path=Path(path), name=None)
         return PageOrientation(self._load("ori", dataclasses.replace(engine, intra_op_threads=1)))
+
+    def _line_classifier(self, path: str | Path | None, engine: EngineConfig) -> TextClassifier | None:
+        """The language's 0/180 line classifier for page orientation's second opinion; None when not installed
+        (the page model's verdict then stands alone)."""
+        if path is None:
+            name = self.catalog.model_set(self.lang, self.version)[1].get("cls")
+            if name is None or self.model_search.holder(name) is None:
+                return None
+            path = self.model_search.verify(name)
+        return TextClassifier(OnnxModel(path, dataclasses.replace(engine, intra_op_threads=1), role="cls"), self.config.cls)
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)
@@ -334,19 +350,28 @@ class OCR:
         tick = time.perf_counter()
         mode = self.config.page_orientation
         page_angle: int | None = None
+        boxes_as_given: np.ndarray | None = None  # a detection the second opinion made on a page it found upright
         if mode in ("0", "90", "180", "270"):
             page_angle = int(mode)
         elif mode == "auto" or (mode == "documents" and document):
             verdict, spent = self._orienter()(page)
             inside += spent
             page_angle = verdict.angle
+            if verdict.score < MODEL_TRUSTED_FROM and self.orientation_classifier is not None and self.detector is not None:
+                found, spent = self.detector(page)  # unsure: the lines decide (bench/orientation.py)
+                inside += spent
+                page_angle = angle_from_lines(page, found, self.orientation_classifier)[0]
+                boxes_as_given = found if page_angle == 0 else None
         img = turn_upright(page, page_angle or 0)
         if page_angle is not None:
             timings["ori"] = time.perf_counter() - tick
         tick = time.perf_counter()
         if self.detector is not None and self.config.use_det:
-            boxes, spent = self.detector(img)
-            inside += spent
+            if boxes_as_given is not None:
+                boxes = boxes_as_given
+            else:
+                boxes, spent = self.detector(img)
+                inside += spent
             crops = [crop_quad(img, box) for box in boxes]
         else:
             upright_h, upright_w = img.shape[:2]
