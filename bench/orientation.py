@@ -47,13 +47,14 @@ def lines_rule(ocr, page: np.ndarray) -> tuple[int, float]:
     return angle_from_lines(page, boxes, ocr.classifier)
 
 
-def decide(candidate: str, ocr, orienter, page: np.ndarray, fallback_below: float) -> int:
+def decide(candidate: str, ocr, orienter, page: np.ndarray, fallback_below: float) -> tuple[int, bool]:
+    """(angle, whether the lines rule was asked)."""
     if candidate == "model":
-        return orienter(page)[0].angle
+        return orienter(page)[0].angle, False
     if candidate == "lines":
-        return lines_rule(ocr, page)[0]
+        return lines_rule(ocr, page)[0], True
     verdict = orienter(page)[0]
-    return verdict.angle if verdict.score >= fallback_below else lines_rule(ocr, page)[0]
+    return (verdict.angle, False) if verdict.score >= fallback_below else (lines_rule(ocr, page)[0], True)
 
 
 def measure_candidates(ocr, orienter, sets: dict, candidates: list[str], fallback_below: float) -> dict:
@@ -64,12 +65,14 @@ def measure_candidates(ocr, orienter, sets: dict, candidates: list[str], fallbac
             right = {a: 0 for a in TURN}
             wrong: list = []
             cpu = 0.0
+            asked = 0
             for sample, image in zip(samples, images):
                 for angle in TURN:
                     page = turned(image, angle)
                     start = time.process_time()
-                    got = decide(candidate, ocr, orienter, page, fallback_below)
+                    got, used_lines = decide(candidate, ocr, orienter, page, fallback_below)
                     cpu += time.process_time() - start
+                    asked += used_lines
                     if got == angle:
                         right[angle] += 1
                     else:
@@ -77,9 +80,10 @@ def measure_candidates(ocr, orienter, sets: dict, candidates: list[str], fallbac
             n = len(samples)
             table[(set_name, candidate)] = {"pages": n * 4, "accuracy": {a: right[a] / n for a in TURN},
                                             "all": sum(right.values()) / (4 * n), "cpu_ms": 1000 * cpu / (4 * n),
-                                            "wrong": wrong}
+                                            "lines_asked": asked, "wrong": wrong}
             print(f"{set_name:6s} {candidate:16s} " + " ".join(f"{a:>3}:{right[a]}/{n}" for a in TURN)
-                  + f"  all {sum(right.values()) / (4 * n):.3f}  {1000 * cpu / (4 * n):7.1f} ms CPU/page  wrong: {wrong[:6]}", flush=True)
+                  + f"  all {sum(right.values()) / (4 * n):.3f}  {1000 * cpu / (4 * n):7.1f} ms CPU/page  lines asked on "
+                  f"{asked}/{4 * n}  wrong: {wrong[:6]}", flush=True)
     return table
 
 

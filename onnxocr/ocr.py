@@ -169,7 +169,6 @@ class OCR:
         engine = self.config.engine
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
-        # one small run per page (~8 ms): one thread, so it never competes with the detector for the page's time
         # The page-orientation model (language-independent, so outside the language's set). "auto" needs it now;
         # "documents" needs it for the first document page: OCR()(image) works without it, and pages() /
         # read_page() raise `orientation_error` (one line naming the command that installs it).

@@ -112,6 +112,27 @@ def test_plain_call_leaves_pages_as_they_are_unless_asked(ocr, page):
     assert OCR(lang="en", page_orientation="off").read_page(upside_down).page_angle is None
 
 
+@needs_models
+def test_an_unsure_page_model_is_overruled_by_the_lines(ocr):
+    """FUNSD form 83553333_3334 turned 270: the page model says upright (probability ~0.6); the second opinion
+    (line geometry + the 0/180 line classifier) finds the turn."""
+    from testlib import SHARED
+
+    form = SHARED / "data" / "funsd" / "images" / "83553333_3334.png"
+    if not form.is_file():
+        pytest.skip(f"{form} missing (../shared evaluation data)")
+    page = turned(cv2.imread(str(form)), 270)
+    verdict = ocr.orientation(page)[0]
+    assert verdict.angle == 0 and verdict.score < 0.7  # what makes this page the case in point
+    result = ocr.read_page(page)
+    assert result.page_angle == 270
+    annotation = json.loads(form.parent.parent.joinpath("annotations", form.stem + ".json").read_text(encoding="utf-8"))
+    truth = " ".join(w["text"] for entity in annotation["form"] for w in entity["words"])
+    from doclib import word_recall
+
+    assert word_recall(truth, result.text) >= 0.6, result.text  # upright this form reads at ~0.8
+
+
 def test_a_bad_page_orientation_value_is_one_line():
     from onnxocr import OCRConfig
     from onnxocr.errors import OptionError
