@@ -312,14 +312,25 @@ class OCR:
         return [recover_spaces(t, c, rec.space_gap_ratio, rec.space_min_prob) for t, c in zip(texts, crops)]
 
     def page_angle(self, image: ImageInput, document: bool = True) -> PageAngle | None:
-        """The clockwise turn (0/90/180/270) of an image's content as `page_orientation` decides it: the model's
-        verdict ("auto", or "documents" for a `document`), the forced angle ("90", ...; score 1), None when off."""
+        """The clockwise turn (0/90/180/270) of an image's content as `page_orientation` decides it ("auto", or
+        "documents" for a `document`): the page model's verdict and probability, or where that is below
+        MODEL_TRUSTED_FROM the lines' verdict and vote share; the forced angle ("90", ...; score 1); None when off."""
         mode = self.config.page_orientation
         if mode in ("0", "90", "180", "270"):
             return PageAngle(angle=int(mode), score=1.0)
         if mode == "off" or (mode == "documents" and not document):
             return None
-        return self._orienter()(load_image(image, self.config.max_image_pixels))[0]
+        return self._decide_angle(load_image(image, self.config.max_image_pixels))[0]
+
+    def _decide_angle(self, page: np.ndarray) -> tuple[PageAngle, np.ndarray | None, float]:
+        """(the page model's verdict, or when it is unsure the lines' verdict with their vote share as score; the
+        detection the lines made when they found the page upright, else None; seconds in onnxruntime)."""
+        verdict, inside = self._orienter()(page)
+        if verdict.score >= MODEL_TRUSTED_FROM or self.orientation_classifier is None or self.detector is None:
+            return verdict, None, inside
+        found, spent = self.detector(page)  # unsure: the lines decide (bench/orientation.py, docs/orientation.md)
+        angle, share = angle_from_lines(page, found, self.orientation_classifier)
+        return PageAngle(angle=angle, score=share), (found if angle == 0 else None), inside + spent
 
     def _orienter(self) -> PageOrientation:
         if self.orientation is None:
@@ -353,14 +364,9 @@ class OCR:
         if mode in ("0", "90", "180", "270"):
             page_angle = int(mode)
         elif mode == "auto" or (mode == "documents" and document):
-            verdict, spent = self._orienter()(page)
+            verdict, boxes_as_given, spent = self._decide_angle(page)
             inside += spent
             page_angle = verdict.angle
-            if verdict.score < MODEL_TRUSTED_FROM and self.orientation_classifier is not None and self.detector is not None:
-                found, spent = self.detector(page)  # unsure: the lines decide (bench/orientation.py)
-                inside += spent
-                page_angle = angle_from_lines(page, found, self.orientation_classifier)[0]
-                boxes_as_given = found if page_angle == 0 else None
         img = turn_upright(page, page_angle or 0)
         if page_angle is not None:
             timings["ori"] = time.perf_counter() - tick

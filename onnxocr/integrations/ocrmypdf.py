@@ -130,8 +130,9 @@ class OnnxOcrEngine(OcrEngine):
 
     @staticmethod
     def get_orientation(input_file: Path, options) -> OrientationConfidence:
-        """0/90/180/270 from the page-orientation model: the clockwise turn of the page content, which is what
-        ocrmypdf's angle means (it turns the page back by as much counterclockwise)."""
+        """0/90/180/270 as OCR.page_angle decides it (the page model, or the lines where it is unsure): the
+        clockwise turn of the page content, which is what ocrmypdf's angle means (it turns the page back by as much
+        counterclockwise)."""
         from onnxocr.io.images import load_image
 
         verdict = _ocr(options).page_angle(load_image(input_file))
