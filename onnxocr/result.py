@@ -49,6 +49,10 @@ class OCRResult:
     timings: dict[str, float] = field(default_factory=dict)
     source: str | None = None
     page: int | None = None  # 1-based page number within `source` (PDF and multi-page TIFF inputs)
+    # Clockwise turn of the page content in degrees (0/90/180/270) that was undone before reading, None when page
+    # orientation was off. Boxes are always in the input image's pixels; on a turned page a line's quad still starts
+    # at the text's own top-left (so TL->TR runs along the text, wherever that is in the image).
+    page_angle: int | None = None
 
     def __iter__(self) -> Iterator[TextLine]:
         return iter(self.lines)
@@ -67,6 +71,8 @@ class OCRResult:
             out["source"] = self.source
         if self.page is not None:
             out["page"] = self.page
+        if self.page_angle is not None:
+            out["page_angle"] = self.page_angle
         out.update(
             width=self.width,
             height=self.height,

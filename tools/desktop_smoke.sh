@@ -27,6 +27,10 @@ clean_run() { (cd "$CLEAN" && env -i PATH=/usr/bin:/bin HOME="$CLEAN" ONNXOCR_HO
 clean_run "$BINARY" "$SAMPLE" > "$WORK/out.txt"
 t3=$(date +%s.%N)
 cat "$WORK/out.txt"
+# The page-orientation model must be in the bundle too: the sample turned 90 degrees reads upright.
+"$VENV/bin/python" -c "import sys; from PIL import Image; Image.open(sys.argv[1]).rotate(-90, expand=True).save(sys.argv[2])" \
+    "$SAMPLE" "$CLEAN/turned.png"
+clean_run "$BINARY" "$CLEAN/turned.png" > "$WORK/out-turned.txt"
 # Cold start, three runs each: the frozen app, and the same app on the installed wheels (models from the models wheel).
 for run in 1 2 3; do
     echo -n "frozen app     run $run: " >&2; clean_run "$BINARY" "$SAMPLE" > /dev/null
@@ -35,6 +39,10 @@ done
 rm -rf "$CLEAN"
 if ! grep -q "onnxocr sample page" "$WORK/out.txt"; then
     echo "desktop-smoke: the frozen app did not print the sample's text" >&2
+    exit 1
+fi
+if ! head -1 "$WORK/out-turned.txt" | grep -q "onnxocr sample page"; then
+    echo "desktop-smoke: the frozen app did not read the sample turned 90 degrees upright" >&2
     exit 1
 fi
 printf 'desktop-smoke: venv+install %.0f s, freeze %.0f s, frozen run %.1f s\n' \

@@ -216,6 +216,8 @@ def run(
     draw: Optional[Path] = typer.Option(None, "--draw", help="Save the image with boxes drawn (a folder when several images are given)."),
     det_model: Optional[Path] = typer.Option(None, "--det-model", help="Detection ONNX file (overrides the catalog)."),
     cls_model: Optional[Path] = typer.Option(None, "--cls-model", help="Angle-classifier ONNX file."),
+    orientation: Optional[str] = typer.Option(None, "--orientation", help="Pages turned 90/180/270 degrees: auto (read them upright), off, or 0/90/180/270 (the clockwise turn of every page's content) [default: auto]."),
+    ori_model: Optional[Path] = typer.Option(None, "--ori-model", help="Page-orientation ONNX file."),
     rec_model: Optional[Path] = typer.Option(None, "--rec-model", help="Recognition ONNX file."),
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Character dictionary for --rec-model (when the model has none embedded)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, tensorrt, directml, coreml or openvino [default: cpu]."),
@@ -246,7 +248,8 @@ def run(
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
     ocr_options = dict(
         lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
-        dict_path=dict_path, device=device, threads=threads,
+        dict_path=dict_path, device=device, threads=threads, ori_model=ori_model,
+        page_orientation={"auto": "documents"}.get(orientation, orientation),  # every CLI input is a document
         use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
         det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
         det_limit_type=det_limit_type, det_scale=det_scale, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
@@ -281,9 +284,12 @@ def _build_ocr(**options):
     from onnxocr.ocr import OCR
 
     try:
-        return OCR(**options)
+        ocr = OCR(**options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
+    if ocr.orientation_error is not None:  # every input is a document here: turned pages need the model
+        _fail(ocr.orientation_error, EXIT_SETUP_FAILED)
+    return ocr
 
 
 def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
@@ -372,7 +378,9 @@ def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, a
     try:
         threads = ocr_options.pop("threads") or 1
         if not os.environ.get("RAY_ADDRESS"):
-            OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+            probe = OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
+            if probe.orientation_error is not None:
+                _fail(probe.orientation_error, EXIT_SETUP_FAILED)
         count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)

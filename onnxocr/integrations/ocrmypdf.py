@@ -4,8 +4,9 @@ so an installed onnxocr would silently replace tesseract everywhere, and pluggy 
 when `--plugin onnxocr.ocrmypdf` is also given.
 
 ocrmypdf hands each page image to `generate_hocr` (or `generate_pdf` for `--pdf-renderer sandwich`); languages
-are tesseract's codes (`-l fra`), mapped onto our catalog; page orientation (0/180) comes from our angle
-classifier. Needs the `ocrmypdf` extra: pip install 'onnxocr-runtime[ocrmypdf]'.
+are tesseract's codes (`-l fra`), mapped onto our catalog; page orientation (0/90/180/270, for
+`--rotate-pages`) comes from the page-orientation model (onnxocr/core/orientation.py), and a page ocrmypdf hands
+over turned is read turned (hOCR textangle). Needs the `ocrmypdf` extra: pip install 'onnxocr-runtime[ocrmypdf]'.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from onnxocr.errors import OnnxOCRError
 log = logging.getLogger(__name__)
 
 DEFAULT_OCRMYPDF_LANG = "chi_sim"  # our default model set (PP-OCRv4 ch) reads Chinese and English
-_engines: dict[tuple[str, bool], object] = {}
+_engines: dict[str, object] = {}
 _lock = threading.Lock()
 
 
@@ -69,23 +70,24 @@ def _lang(options) -> str:
     return languages[0] if languages else DEFAULT_OCRMYPDF_LANG
 
 
-def _ocr(options, use_cls: bool = False):
-    """One OCR object per (language, classifier) in this worker process (models are loaded once)."""
+def _ocr(options):
+    """One OCR object per language in this worker process (models are loaded once). Every page image ocrmypdf
+    hands over is a document page: page orientation on."""
     from onnxocr.ocr import OCR
 
     lang = _lang(options)
-    key = (lang, use_cls)
     with _lock:
-        if key not in _engines:
+        if lang not in _engines:
             try:
                 load_catalog().resolve_lang(lang)
             except OnnxOCRError as exc:
                 raise BadArgsError(f"onnxocr: {exc}") from None
-            _engines[key] = OCR(lang=lang, use_cls=use_cls, word_boxes=True, threads=getattr(options, "onnxocr_threads", None))
-        return _engines[key]
+            _engines[lang] = OCR(lang=lang, word_boxes=True, page_orientation="auto",
+                                 threads=getattr(options, "onnxocr_threads", None))
+        return _engines[lang]
 
 
-def _page(input_file: Path, options, use_cls: bool = False):
+def _page(input_file: Path, options):
     """(OCRResult, BGR image, dpi) for one page image from ocrmypdf."""
     from PIL import Image
 
@@ -94,8 +96,17 @@ def _page(input_file: Path, options, use_cls: bool = False):
     with Image.open(input_file) as im:
         dpi = float(im.info.get("dpi", (300, 300))[0]) or 300.0
     image = load_image(input_file)
-    result = _ocr(options, use_cls)(image)
+    result = _ocr(options).read_page(image)
     return result, image, dpi
+
+
+def orientation_confidence(probability: float) -> float:
+    """The page model's probability as ocrmypdf's confidence (tesseract's OSD units, where --rotate-pages-threshold
+    defaults to 14): 10 x the log-odds, so 0.5 gives 0, 0.8 gives 13.9, 0.92 gives 24.4, 0.99 gives 46."""
+    import math
+
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return round(max(0.0, 10.0 * math.log(p / (1 - p))), 2)
 
 
 class OnnxOcrEngine(OcrEngine):
@@ -119,19 +130,14 @@ class OnnxOcrEngine(OcrEngine):
 
     @staticmethod
     def get_orientation(input_file: Path, options) -> OrientationConfidence:
-        """0 or 180 from the angle classifier, voted over the page's lines by their length (90/270 are not
-        detected: the classifier only knows upright and upside-down)."""
-        result, _, _ = _page(input_file, options, use_cls=True)
-        votes = {"0": 0.0, "180": 0.0}
-        for line in result.lines:
-            if line.angle in votes:
-                votes[line.angle] += max(1, len(line.text))
-        total = sum(votes.values())
-        if not total:
-            return OrientationConfidence(angle=0, confidence=0.0)
-        angle = 180 if votes["180"] > votes["0"] else 0
-        share = max(votes.values()) / total
-        return OrientationConfidence(angle=angle, confidence=round(15.0 * (2 * share - 1), 2))
+        """0/90/180/270 as OCR.page_angle decides it (the page model, or the lines where it is unsure): the
+        clockwise turn of the page content, which is what ocrmypdf's angle means (it turns the page back by as much
+        counterclockwise)."""
+        from onnxocr.io.images import load_image
+
+        verdict = _ocr(options).page_angle(load_image(input_file))
+        assert verdict is not None  # page_orientation="auto"
+        return OrientationConfidence(angle=verdict.angle, confidence=orientation_confidence(verdict.score))
 
     @staticmethod
     def get_deskew(input_file: Path, options) -> float:
@@ -155,7 +161,7 @@ class OnnxOcrEngine(OcrEngine):
 
         result, _, dpi = _page(input_file, options)
         pdf = SearchablePdf()
-        pdf.add_page(result, None, dpi)
+        pdf.add_page(result, None, dpi, upright=False)  # ocrmypdf turns its pages itself
         with open(output_pdf, "wb") as fh:
             pdf.save(fh)
         Path(output_text).write_text(result.text + "\n" if result.lines else "", encoding="utf-8")

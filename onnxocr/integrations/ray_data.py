@@ -61,14 +61,14 @@ def ocr_record(ocr: Any, source: str, data: bytes) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a multi-page TIFF's notice: the record says page 1
             image = decode_image(data, source, ocr.config.max_image_pixels)
-        result = ocr(image)
+        result = ocr.read_page(image)  # a file given to the command line: a document page
     except OnnxOCRError as exc:
         return error_record(source, str(exc))
     except Exception as exc:  # an input nobody foresaw must not cost the other inputs
         reason = (str(exc).strip().splitlines() or [""])[0][:200]
         return error_record(source, f"{source}: unexpected {type(exc).__name__}: {reason}")
-    return {"source": source, "page": 1, "width": result.width, "height": result.height,
-            "lines": [line.to_dict() for line in result.lines], "error": None}
+    return {"source": source, "page": 1, **({"page_angle": result.page_angle} if result.page_angle is not None else {}),
+            "width": result.width, "height": result.height, "lines": [line.to_dict() for line in result.lines], "error": None}
 
 
 def _unreadable(path: str) -> str | None:

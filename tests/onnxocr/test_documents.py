@@ -67,7 +67,8 @@ def outputs(doc) -> dict[str, bytes]:
         ocr = OCR(word_boxes=True)
     else:
         args = cli_model_args()
-        ocr = OCR(det_model=args[1], rec_model=args[3], dict_path=args[5], rec_space_recovery=False, word_boxes=True)
+        ocr = OCR(det_model=args[1], rec_model=args[3], dict_path=args[5], rec_space_recovery=False, word_boxes=True,
+                  page_orientation="off")
     pages = list(ocr.pages([doc]))
     assert [p.error for p in pages] == [None, None, None]
     for fmt in ("json", "jsonl", "tsv", "hocr", "alto"):
@@ -355,22 +356,26 @@ def test_ocrmypdf_plugin_makes_a_searchable_pdf(tmp_path, renderer):
 
 
 @pytest.mark.skipif(not _default_models_installed(), reason="default models not converted: run `make convert`")
-def test_ocrmypdf_plugin_turns_an_upside_down_page(tmp_path):
+@pytest.mark.parametrize("turn", [180, 90, 270])
+def test_ocrmypdf_plugin_turns_a_turned_page(tmp_path, turn):
     from PIL import Image
 
     from doclib import render_text_page
 
     need("pdfinfo")
+    need("pdftotext")
     upright = render_text_page(PAGES[2][:6], dpi=150)
     source = tmp_path / "turned.pdf"
-    upright.rotate(180).save(source, "PDF", resolution=150)
+    upright.rotate(-turn, expand=True).save(source, "PDF", resolution=150)  # PIL turns counterclockwise: content at `turn`
     out = tmp_path / "fixed.pdf"
-    done = ocrmypdf(["-l", "chi_sim", "--rotate-pages", "--rotate-pages-threshold", "1", "--output-type", "pdf", source, out])
+    done = ocrmypdf(["-l", "chi_sim", "--rotate-pages", "--output-type", "pdf", source, out])
     assert done.returncode == 0, done.stderr
     import pikepdf
 
-    with pikepdf.open(out) as pdf:
-        assert int(pdf.pages[0].get("/Rotate", 0)) % 360 == 180
+    with pikepdf.open(out) as pdf:  # shown upright: /Rotate (clockwise) undoes the content's clockwise turn
+        assert int(pdf.pages[0].get("/Rotate", 0)) % 360 == (360 - turn) % 360
+    text = subprocess.run(["pdftotext", out, "-"], capture_output=True, text=True, check=True).stdout
+    assert word_recall("\n".join(PAGES[2][:6]), text) >= MIN_RECALL, text
     assert isinstance(upright, Image.Image)
 
 

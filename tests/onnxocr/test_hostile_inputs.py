@@ -47,6 +47,7 @@ def cli_model_args() -> list[str]:
         "--rec-model", str(FIXTURE_MODELS / "en_number_mobile_v2.0_rec_infer.onnx"),
         "--dict", str(FIXTURE_DICTS / "en_dict.txt"),
         "--no-space-recovery",
+        "--orientation", "off",  # the fixtures hold no page-orientation model
     ]
 
 

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words
+from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words, text_angle
 from onnxocr.result import OCRResult
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -31,7 +31,10 @@ class AltoWriter(Writer):
         if result.lines:
             boxes = [bbox_of(line.box, w, h) for line in result.lines]
             area = Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
-            out.append(f'        <TextBlock ID="block_{n}_1" {_pos(area)}>\n')
+            angle = text_angle(result)
+            # ROTATION: the block's content turned this far counterclockwise (ALTO 3.1+); boxes stay page pixels
+            rotation = f' ROTATION="{angle}"' if angle else ""
+            out.append(f'        <TextBlock ID="block_{n}_1" {_pos(area)}{rotation}>\n')
             for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
                 direction = ' BASEDIRECTION="rtl"' if is_rtl(line.text) else ""
                 out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)}{direction}>\n')
@@ -40,8 +43,7 @@ class AltoWriter(Writer):
                     wb = bbox_of(word.box, w, h)
                     if j > 1:
                         prev = bbox_of(words[j - 2].box, w, h)
-                        gap = max(0, wb.left - prev.right)
-                        out.append(f'            <SP WIDTH="{gap}" HPOS="{min(prev.right, wb.left)}" VPOS="{wb.top}"/>\n')
+                        out.append(_space(prev, wb, angle))
                     wc = min(1.0, max(0.0, float(line.score)))
                     out.append(f'            <String ID="string_{n}_{i}_{j}" {_pos(wb)} CONTENT={quoteattr(word.text)} WC="{wc:.4f}"/>\n')
                 out.append("          </TextLine>\n")
@@ -69,3 +71,16 @@ class AltoWriter(Writer):
 
 def _pos(box: Box) -> str:
     return f'HPOS="{box.left}" VPOS="{box.top}" WIDTH="{box.width}" HEIGHT="{box.height}"'
+
+
+def _space(prev: Box, word: Box, angle: int) -> str:
+    """The SP between two words: the gap along the way the text runs (right, down, left or up on the page)."""
+    if angle == 0:
+        gap, hpos, vpos = word.left - prev.right, min(prev.right, word.left), word.top
+    elif angle == 180:
+        gap, hpos, vpos = prev.left - word.right, min(word.right, prev.left), word.top
+    elif angle == 270:  # text runs down the page
+        gap, hpos, vpos = word.top - prev.bottom, word.left, min(prev.bottom, word.top)
+    else:  # 90: text runs up the page
+        gap, hpos, vpos = prev.top - word.bottom, word.left, min(word.bottom, prev.top)
+    return f'            <SP WIDTH="{max(0, gap)}" HPOS="{hpos}" VPOS="{vpos}"/>\n'

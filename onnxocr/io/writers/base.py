@@ -39,6 +39,18 @@ def bbox_of(quad: np.ndarray, width: int, height: int) -> Box:
     return Box(left, top, right, bottom)
 
 
+def text_angle(result: OCRResult) -> int:
+    """Counterclockwise angle (0/90/180/270) of the text's baseline on the page as given: hOCR's textangle and
+    ALTO's ROTATION. A page whose content is turned 90 degrees clockwise has text running top to bottom: 270."""
+    return (360 - int(result.page_angle or 0)) % 360
+
+
+def text_height(quad: np.ndarray) -> float:
+    """A line or word quad's height across its text (TL to BL), in pixels, whatever way the text runs."""
+    pts = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+    return float(np.hypot(*(pts[3] - pts[0])))
+
+
 MIN_WORD_GAP = 0.25  # of the line height: neighbouring word boxes are kept at least this far apart
 
 

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words
+from onnxocr.io.writers.base import Box, Writer, bbox_of, is_rtl, line_words, text_angle, text_height
 from onnxocr.result import OCRResult
 
 
@@ -18,7 +18,9 @@ def _title(**props: object) -> str:
 
 class HocrWriter(Writer):
     """hOCR 1.2 as well-formed XHTML: ocr_page (bbox, ppageno) > ocr_par > ocr_line (bbox, baseline) > ocrx_word
-    (bbox, x_wconf); `dir="rtl"` on right-to-left lines and paragraphs."""
+    (bbox, x_wconf); `dir="rtl"` on right-to-left lines and paragraphs. On a page read turned (page_angle 90/180/270)
+    every line says `textangle` (counterclockwise degrees, as tesseract writes it) instead of a baseline, and its
+    words come in reading order; all boxes are in the page image's pixels as given."""
 
     def __init__(self, stream: BinaryIO, **kwargs) -> None:
         super().__init__(stream, **kwargs)
@@ -39,9 +41,14 @@ class HocrWriter(Writer):
             out.append(f'   <div class="ocr_carea" id="block_{n + 1}_1" title={area_title}>\n')
             par_dir = ' dir="rtl"' if rtl_par else ""
             out.append(f'    <p class="ocr_par" id="par_{n + 1}_1"{par_dir} title={area_title}>\n')
+            angle = text_angle(result)
             for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
-                slope, offset = _baseline(line.box, box)
-                line_title = quoteattr(_title(bbox=f"{box.left} {box.top} {box.right} {box.bottom}", baseline=f"{slope:.4f} {offset}", x_size=box.height))
+                if angle:  # a turned page: the bbox is the page's, the text runs at textangle (tesseract's way)
+                    line_title = quoteattr(_title(bbox=f"{box.left} {box.top} {box.right} {box.bottom}", textangle=angle,
+                                                  x_size=int(round(text_height(line.box)))))
+                else:
+                    slope, offset = _baseline(line.box, box)
+                    line_title = quoteattr(_title(bbox=f"{box.left} {box.top} {box.right} {box.bottom}", baseline=f"{slope:.4f} {offset}", x_size=box.height))
                 rtl = ' dir="rtl"' if is_rtl(line.text) else ""
                 out.append(f'     <span class="ocr_line" id="line_{n + 1}_{i}"{rtl} title={line_title}>')
                 words = []

@@ -43,9 +43,14 @@ class SearchablePdf:
             out += cid.to_bytes(2, "big")
         return bytes(out)
 
-    def add_page(self, result: OCRResult, image: np.ndarray | None, dpi: float | None = None) -> None:
+    def add_page(self, result: OCRResult, image: np.ndarray | None, dpi: float | None = None, upright: bool = True) -> None:
         """Add one page: `image` BGR uint8 (H, W, 3) of result.width x result.height pixels, or None for a text-only
-        page (as ocrmypdf's sandwich renderer wants). `dpi` sets the page size (default DEFAULT_IMAGE_DPI)."""
+        page (as ocrmypdf's sandwich renderer wants). `dpi` sets the page size (default DEFAULT_IMAGE_DPI).
+
+        The image and every word stay where they are on the page as given (each word runs along its box, whichever
+        way the text runs). A page read turned (result.page_angle 90/180/270) gets the /Rotate that shows it
+        upright when `upright` (viewers and pdftotext then read it as an upright page); ocrmypdf's sandwich
+        renderer passes False, as ocrmypdf turns its pages itself."""
         pk = self._pikepdf
         scale = 72.0 / (dpi or DEFAULT_IMAGE_DPI)
         width_pt, height_pt = result.width * scale, result.height * scale
@@ -97,6 +102,8 @@ class SearchablePdf:
                 Contents=self.pdf.make_stream("\n".join(ops).encode("ascii")),
             )
         )
+        if upright and result.page_angle:  # /Rotate is clockwise: undo the content's clockwise turn
+            page.obj.Rotate = (360 - int(result.page_angle)) % 360
         self.pdf.pages.append(page)
 
     @staticmethod
