@@ -29,6 +29,7 @@ from onnxocr.integrations.service import (
 
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 MB = 1024 * 1024
+DRAIN_LIMIT = 1024 * MB  # an over-limit body is read and dropped up to this size, then the connection is closed
 
 
 def _json_error(status: int, message: str):
@@ -84,14 +85,20 @@ async def _read_limited(request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     too_big = ServiceError(413, f"body over the limit of {limit} bytes ({limit / MB:g} MB): send a smaller file, or "
                                 "start the server with a larger --max-body")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_big
+    over = declared is not None and declared.isdigit() and int(declared) > limit
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_big
+            over = True
+        if over:  # read on and discard (to DRAIN_LIMIT), so that a client still sending sees the 413
+            chunks.clear()
+            if size > DRAIN_LIMIT:
+                break
+            continue
         chunks.append(chunk)
+    if over:
+        raise too_big
     return b"".join(chunks)
 
 
