@@ -1,7 +1,7 @@
 """`make bench-serve`: `onnxocr serve` under load, from a real HTTP client against a real server on 127.0.0.1.
 
 1. --requests (1,000) requests at --concurrency (4) from keep-alive http.client connections: screenshot-sized
-   crops and full pages rendered here (so no data set is needed), a share of them in a second language
+   crops, full pages and one-page PDFs rendered here (so no data set is needed), a share of them in a second language
    (--lang2, default en on PP-OCRv4: a second recogniser in the server's LRU), and a few broken bodies.
    Every answer is checked: 200 with the same lines as the in-process call on the same image and language
    (reference computed first, same engine settings), or 400 with a JSON error for the broken ones.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import os
 import socket
@@ -136,11 +137,21 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(6):
             image = render(rng, int(rng.integers(400, 800)), int(rng.integers(1, 4)), float(rng.uniform(0.7, 1.1)))
             cases.append(Case("lang2", png(image), query, [l.text for l in ocr(image, lang=lang2, version=version2 or None).lines]))
+    from PIL import Image
+
+    from onnxocr.io.readers import InputFile
+
+    for i in range(2):  # a one-page PDF (a raster page at 100 dpi), read back at 100 dpi
+        image = render(rng, int(rng.integers(700, 900)), int(rng.integers(4, 8)), float(rng.uniform(0.8, 1.0)))
+        buffer = io.BytesIO()
+        Image.fromarray(image[:, :, ::-1]).save(buffer, format="PDF", resolution=100.0)
+        [page] = ocr.pages([InputFile("page.pdf", data=buffer.getvalue())], dpi=100)
+        cases.append(Case("pdf", buffer.getvalue(), "?dpi=100", [l.text for l in page.result.lines]))
     good_png = cases[0].body
     cases += [Case("broken", b"not an image at all", "", None), Case("broken", good_png[: len(good_png) // 3], "", None),
               Case("broken", b"%PDF-1.7\n% truncated", "", None)]
     kinds = [c.kind for c in cases]
-    weights = np.array([{"screenshot": 0.7, "page": 0.12, "lang2": 0.15, "broken": 0.03}[k] / kinds.count(k) for k in kinds])
+    weights = np.array([{"screenshot": 0.68, "page": 0.11, "lang2": 0.15, "pdf": 0.03, "broken": 0.03}[k] / kinds.count(k) for k in kinds])
     schedule = rng.choice(len(cases), size=args.requests, p=weights / weights.sum())
 
     port = free_port()
