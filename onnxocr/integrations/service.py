@@ -132,6 +132,10 @@ def run_request(ocr, request: OcrRequest) -> Answer:
     from onnxocr.models.catalog import bcp47
 
     options = dict(request.options)
+    limit, asked = ocr.config.max_image_pixels, options.get("max_image_pixels")
+    if asked is not None and limit and (not isinstance(asked, int) or not 0 < asked <= limit):
+        raise ServiceError(422, f"max_image_pixels={asked!r} is not allowed: a request may only lower the engine's "
+                                f"limit of {limit} pixels")
     if request.fmt in NEEDS_WORDS:
         options["word_boxes"] = True
     try:
@@ -223,7 +227,8 @@ class Engine:
         try:
             future = self.pool.submit(fn, *args)
         except BaseException:
-            self._done(None)
+            with self._lock:
+                self._held -= 1
             raise
         future.add_done_callback(self._done)
         return future
@@ -305,12 +310,12 @@ def models_report(ocr) -> dict[str, Any]:
 
 def build_ocr(*, lang: str | None, version: str | None, threads: int, lang_cache_size: int | None,
               use_cls: bool | None, device: str | None, models_dir: str | None):
-    """The engine's OCR object: `threads` intra-op threads per session, recognisers one batch at a time (the
-    serving workers are the parallelism) and OpenCV held to the same thread count."""
+    """The engine's OCR object: `OCR(threads=threads)` (so the recogniser's own pool holds `threads` one-thread
+    workers, shared by all requests), with OpenCV held to the same thread count."""
     import cv2
 
     from onnxocr.ocr import OCR
 
     cv2.setNumThreads(threads)
-    return OCR(lang=lang, version=version, threads=threads, rec_workers=1, lang_cache_size=lang_cache_size,
-               use_cls=use_cls, device=device, models_dir=models_dir)
+    return OCR(lang=lang, version=version, threads=threads, lang_cache_size=lang_cache_size, use_cls=use_cls,
+               device=device, models_dir=models_dir)

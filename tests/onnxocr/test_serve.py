@@ -157,7 +157,7 @@ def test_body_over_the_limit_is_413(server):
     assert status == 413 and "limit" in answer["error"]
 
 
-@pytest.mark.parametrize("query", ["drop_score=2", "drop_score=abc", "threads=4", "format=docx", "lang=xx",
+@pytest.mark.parametrize("query", ["drop_score=2", "drop_score=abc", "threads=4", "format=docx", "lang=xx", "max_image_pixels=0",
                                    "pages=3-1", "dpi=5", "det_limit_type=sideways"])
 def test_bad_options_are_422(server, query):
     status, answer, _ = server.post(f"/ocr?{query}", _png(render_page(LINES[:1])))
@@ -243,6 +243,18 @@ def test_in_process_language_switch_shares_the_detector_and_evicts():
     ocr.release_memory()
     assert ocr.loaded_languages() == []
     assert [line.text for line in ocr(page).lines] == LINES
+    from onnxocr.integrations.service import Engine
+
+    engine = Engine(ocr, workers=1, queue=0, idle_release=0.2)  # the serving engine releases by itself when idle
+    try:
+        result = engine.submit(lambda: ocr(page, lang="en", version="PP-OCRv4")).result(timeout=120)
+        assert [line.text for line in result.lines] == LINES and ocr.loaded_languages() == ["ch_PP-OCRv4_rec"]
+        deadline = time.monotonic() + 30
+        while engine.releases == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert engine.releases == 1 and ocr.loaded_languages() == []
+    finally:
+        engine.close()
     assert OCR(lang_cache_size=0).variant("en", "PP-OCRv4").loaded_languages() == []
 
 
