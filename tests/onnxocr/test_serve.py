@@ -138,9 +138,11 @@ def test_formats_and_pdf_pages(server):
     assert status == 200 and rows[0].startswith("level\tpage_num") and "Order" in {r.split("\t")[-1] for r in rows}
     status, pdf, head = server.post("/ocr?format=pdf", png)
     assert status == 200 and head["content-type"] == "application/pdf" and pdf.startswith(b"%PDF-")
-    # the searchable PDF goes back in: two pages rendered at 150 dpi, only the second selected
+    # the searchable PDF goes back in (one page, rendered at 150 dpi); a page range beyond it is a 400
     status, record, _ = server.post("/ocr?pages=1&dpi=150", pdf)
     assert status == 200 and _texts(record) == LINES and record["page"] == 1
+    status, answer, _ = server.post("/ocr?pages=2-3", pdf)
+    assert status == 400 and "selects no page" in answer["error"]
 
 
 def test_unreadable_bodies_are_400(server):
