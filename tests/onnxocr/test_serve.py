@@ -296,3 +296,17 @@ def test_stdio_answers_every_line_in_order_and_survives_a_bad_one(tmp_path):
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_past_the_time_limit_is_504_and_the_work_still_ends():
+    _needs_models()
+    srv = Server("--timeout", "0.01", "--idle-release", "0")
+    try:
+        status, answer, _ = srv.post("/ocr", _png(render_page(LINES)))
+        assert status == 504 and "--timeout" in answer["error"]
+        deadline = time.monotonic() + 60
+        while srv.get("/health")["in_flight"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert srv.get("/health")["in_flight"] == 0  # the page finished; its worker is free again
+    finally:
+        srv.stop()
