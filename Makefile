@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi bench-scans tesseract eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi bench-scans tesseract eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired bench-serve
 
 setup: install convert sample
 
@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test,ray]"
+	$(BIN)/python -m pip install -q -e ".[test,ray,serve]"
 	touch $@
 
 install-convert: $(CONVERT_VENV)/.installed
@@ -124,6 +124,12 @@ tesseract:
 # make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
 bench-ray: install
 	$(BIN)/python -m bench.ray_speed $(BENCH_RAY_ARGS)
+
+# make bench-serve  `onnxocr serve` under load from a real HTTP client on 127.0.0.1: 1,000 requests at concurrency 4
+#                   (screenshots, pages, a second language, broken bodies), requests/s, p50/p95, server RSS every 100
+#                   requests, HTTP vs in-process latency, idle release; BENCH_SERVE_ARGS="--requests 200 --check"
+bench-serve: install convert convert-reference
+	$(BIN)/python -m bench.serve $(BENCH_SERVE_ARGS)
 
 # make bench-openvino  onnxruntime's OpenVINO EP vs its CPU EP (same process, same build), FUNSD det + rec, 1 thread,
 #                     3 interleaved rounds, CPU and wall seconds; own .venv-openvino (bench/systems/setup_openvino_venv.sh)

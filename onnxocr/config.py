@@ -101,6 +101,7 @@ class OCRConfig:
     # OCR.pages() and the command line (image files, PDF and TIFF pages), not in OCR()(image), which also gets photos
     # and line crops; "auto": everywhere; "off": never; "0"/"90"/"180"/"270": every page is turned this far.
     page_orientation: str = "documents"
+    lang_cache_size: int = 3  # recognisers of other languages kept loaded for per-call `lang` (LRU); 0 = none kept
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -188,6 +189,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "max_image_pixels": ("int", (0, None), True),
     "word_boxes": ("bool", None, False),
     "page_orientation": ("choice", PAGE_ORIENTATIONS, False),
+    "lang_cache_size": ("int", (0, None), False),
 }
 
 

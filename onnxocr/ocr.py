@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -18,7 +21,7 @@ from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, OptionError
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.core.orientation import (MODEL_TRUSTED_FROM, PageAngle, PageOrientation, angle_from_lines,
@@ -72,6 +75,25 @@ class PageResult:
     image: np.ndarray | None = None
     dpi: float | None = None
     error: str | None = None
+
+
+# Flat options a call may change without loading other sessions (`OCR.variant`, `OCR(image, **options)`): the
+# detector's and classifier's post-processing, score filter, word boxes, space recovery and the pixel limit.
+PER_CALL_OPTIONS = frozenset({
+    "det_thresh", "det_box_thresh", "det_unclip_ratio", "det_limit_side_len", "det_limit_type", "det_max_side_limit",
+    "det_max_candidates", "det_min_size", "det_score_mode", "det_use_dilation", "cls_thresh", "use_cls", "use_det",
+    "drop_score", "word_boxes", "max_image_pixels", "rec_space_recovery", "rec_space_min_prob", "rec_space_gap_ratio",
+})
+
+
+def _trim_heap() -> None:
+    """Ask glibc to give freed heap pages back to the OS (nothing elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _changed_options(config: OCRConfig) -> set[str]:
@@ -132,6 +154,11 @@ class OCR:
         models_dir: str | Path | None = None,
         **options: Any,
     ) -> None:
+        # what a recogniser of another language is built with (see `variant`): everything but lang and the models
+        self._init_args = dict(
+            device=device, providers=providers, threads=threads, provider_options=provider_options,
+            session_options=session_options, config=config, catalog=catalog, store=store, models_dir=models_dir, **options,
+        )
         names, from_list = _split_providers(providers)
         merged = {**from_list, **(provider_options or {})} or None
         base = config or OCRConfig()
@@ -151,6 +178,10 @@ class OCR:
         self.store = explicit_store if isinstance(explicit_store, ModelStore) else ModelStore(explicit_store)
         # An explicit folder is searched alone; the default store falls back on installed models wheels.
         self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
+        self._init_args["catalog"] = self.catalog
+        self._languages: OrderedDict[str, OCR] = OrderedDict()  # rec model name -> recogniser-only OCR, oldest first
+        self._languages_lock = threading.Lock()
+        self._loading_lock = threading.Lock()
         self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
         explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
         need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
@@ -340,11 +371,96 @@ class OCR:
                                      "page_orientation='auto' (or ori_model=PATH)")
         return self.orientation
 
-    def __call__(self, image: ImageInput) -> OCRResult:
+    # -- per-call language and options ----------------------------------------------------------------------
+    def variant(self, lang: str | None = None, version: str | None = None, **options: Any) -> "OCR":
+        """This pipeline for another language (and model generation) and/or other per-call options, sharing this
+        object's onnxruntime sessions. The detector (and classifier) stay the ones loaded here whatever the
+        language; the language's recogniser is loaded on first use and kept in an LRU of `lang_cache_size`
+        (least recently used dropped first). `version` None: this object's generation where the language has it,
+        else the catalog's default. `options`: flat names in PER_CALL_OPTIONS; others raise OptionError, as do bad
+        values. Cheap (a shallow copy) once the recogniser is loaded; safe from several threads."""
+        fixed = sorted(set(options) - PER_CALL_OPTIONS)
+        if fixed:
+            raise OptionError(
+                f"option {fixed[0]} cannot change per call (it is fixed when the models load); per call: "
+                f"{', '.join(sorted(PER_CALL_OPTIONS))}"
+            )
+        reader = self if lang is None and version is None else self._reader(lang, version)
+        clone = copy.copy(self)
+        if reader is not self:
+            clone.lang, clone.version = reader.lang, reader.version
+            clone.models = {**self.models, "rec": reader.models["rec"]}
+            clone.recognizer, clone.space_recovery = reader.recognizer, reader.space_recovery
+            clone.config = dataclasses.replace(self.config, rec=reader.config.rec, drop_score=reader.config.drop_score)
+        given = {k: v for k, v in options.items() if v is not None}
+        if not given:
+            return clone
+        clone.config = clone.config.replace(**given)  # OptionError for a bad value
+        for stage, loaded in (("det", self.detector), ("cls", self.classifier)):
+            if given.get(f"use_{stage}") and loaded is None:
+                raise OptionError(f"use_{stage}=True needs the {stage} model, which this engine did not load: create it with use_{stage}=True")
+        if self.detector is not None and any(k.startswith("det_") for k in given):
+            clone.detector = TextDetector(self.detector.model, clone.config.det)
+        if self.classifier is not None and "cls_thresh" in given:
+            clone.classifier = TextClassifier(self.classifier.model, clone.config.cls)
+        if "rec_space_recovery" in given:
+            clone.space_recovery = given["rec_space_recovery"]
+        return clone
+
+    def _reader(self, lang: str | None, version: str | None) -> "OCR":
+        """The recogniser-only OCR of a language (this object itself when it would load the same recogniser)."""
+        resolved = self.catalog.resolve_lang(lang or self.lang)
+        if version is None and self.version is not None and self.version in self.catalog.languages.get(resolved, {}):
+            version = self.version
+        version, model_set = self.catalog.model_set(resolved, version)
+        key = model_set.get("rec") or f"{resolved}/{version}"
+        if key == self.models["rec"].name:
+            return self
+        with self._loading_lock:  # one load at a time; calls in languages already loaded do not wait for it
+            with self._languages_lock:
+                reader = self._languages.get(key)
+                if reader is not None:
+                    self._languages.move_to_end(key)
+                    return reader
+            reader = OCR(resolved, version, **{**self._init_args, "use_det": False, "use_cls": False, "page_orientation": "off"})
+            with self._languages_lock:
+                self._languages[key] = reader
+                while len(self._languages) > self.config.lang_cache_size:
+                    self._languages.popitem(last=False)
+            return reader
+
+    def loaded_languages(self) -> list[str]:
+        """Recognisers loaded for per-call languages besides this object's own, least recently used first."""
+        with self._languages_lock:
+            return list(self._languages)
+
+    def release_memory(self) -> None:
+        """Hand back memory an idle engine does not need: drop the other languages' recognisers, shrink each
+        session's onnxruntime CPU arena (one tiny run with arena shrinkage), and return freed heap pages to the
+        OS. Later calls work as before (another language's first call loads its recogniser again)."""
+        with self._languages_lock:
+            self._languages.clear()
+        if runs_on_cpu_only(self.config.engine):
+            tiny = []
+            if self.detector is not None:
+                tiny.append((self.detector.model, (1, 3, *(self.detector.fixed_size or (32, 32)))))
+            if self.classifier is not None:
+                tiny.append((self.classifier.model, (1, 3, self.classifier.height, self.classifier.width)))
+            rec = self.recognizer
+            tiny.append((rec.model, (1, 3, rec.height, rec.fixed_width or self.config.rec.image_width)))
+            for model, shape in tiny:
+                batch = np.zeros(shape, dtype=np.float32)
+                model.session.run(model.output_names[:1], {model.input_name: batch}, model.shrink_options)
+        _trim_heap()
+
+    def __call__(self, image: ImageInput, *, lang: str | None = None, version: str | None = None, **options: Any) -> OCRResult:
         """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped).
+        `lang`, `version` and per-call options: as `variant` (the detector is shared, the recogniser cached).
 
         Page orientation runs here only with page_orientation="auto" or a forced angle (`pages()` and the command
         line also run it by default, page_orientation="documents")."""
+        if lang is not None or version is not None or options:
+            return self.variant(lang, version, **options)(image)
         return self._read(image, document=False)
 
     def read_page(self, image: ImageInput) -> OCRResult:
@@ -425,11 +541,18 @@ class OCR:
         *,
         dpi: float = DEFAULT_DPI,
         pages: str | None = None,
+        lang: str | None = None,
+        version: str | None = None,
+        **options: Any,
     ) -> Iterator[PageResult]:
         """OCR every page of the inputs (files, folders, globs, `-` for stdin, `@list.txt`; PDF, multi-page TIFF
         or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
-        `pages` selects pages like `1-3,7` (counted from 1 in each document). Raises ModelNotFoundError before the
-        first page when page orientation is on and its model is missing (orientation_error: every page would fail)."""
+        `pages` selects pages like `1-3,7` (counted from 1 in each document); `lang`, `version`, options: as
+        `variant`. Raises ModelNotFoundError before the first page when page orientation is on and its model is
+        missing (orientation_error: every page would fail)."""
+        if lang is not None or version is not None or options:
+            yield from self.variant(lang, version, **options).pages(inputs, dpi=dpi, pages=pages)
+            return
         if self.orientation_error is not None and self.config.page_orientation == "documents":
             raise ModelNotFoundError(self.orientation_error)
         for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make desktop-smoke: freeze tools/desktop/app.py with PyInstaller in a venv holding only dist's wheels (as a user's
 # build machine would), then run the frozen binary in a clean environment: no venv on PATH, no PYTHONPATH, an empty
-# ONNXOCR_HOME, so its models can only come from the bundle. Prints the sample's text and the timings.
+# ONNXOCR_HOME, so its models can only come from the bundle. Prints the sample's text and the timings, then drives
+# the binary's child-process mode (`serve --stdio`) with one request and one malformed line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -36,6 +37,9 @@ for run in 1 2 3; do
     echo -n "frozen app     run $run: " >&2; clean_run "$BINARY" "$SAMPLE" > /dev/null
     echo -n "models wheel   run $run: " >&2; clean_run "$PWD/$VENV/bin/python" "$PWD/tools/desktop/app.py" "$SAMPLE" > /dev/null
 done
+# Child-process mode: two JSON lines in (a file, then a malformed line), two answers out, exit 0 at end of input.
+printf '{"id": 1, "path": "%s", "format": "text"}\nnot json\n' "$SAMPLE" | clean_run "$BINARY" serve --stdio > "$WORK/stdio.jsonl"
+echo "frozen app serve --stdio:"; cat "$WORK/stdio.jsonl"
 rm -rf "$CLEAN"
 if ! grep -q "onnxocr sample page" "$WORK/out.txt"; then
     echo "desktop-smoke: the frozen app did not print the sample's text" >&2
@@ -43,6 +47,11 @@ if ! grep -q "onnxocr sample page" "$WORK/out.txt"; then
 fi
 if ! head -1 "$WORK/out-turned.txt" | grep -q "onnxocr sample page"; then
     echo "desktop-smoke: the frozen app did not read the sample turned 90 degrees upright" >&2
+    exit 1
+fi
+if [ "$(wc -l < "$WORK/stdio.jsonl")" != 2 ] || ! head -1 "$WORK/stdio.jsonl" | grep -q '"id": 1, "format": "text", "content": "onnxocr sample page' \
+        || ! tail -1 "$WORK/stdio.jsonl" | grep -q '"error"'; then
+    echo "desktop-smoke: the frozen app's serve --stdio did not answer both lines" >&2
     exit 1
 fi
 printf 'desktop-smoke: venv+install %.0f s, freeze %.0f s, frozen run %.1f s\n' \

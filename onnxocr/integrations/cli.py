@@ -479,6 +479,10 @@ def main() -> None:
     elif sys.argv[1:2] == ["models"]:
         sys.argv.pop(1)
         models_app(prog_name="onnxocr models")
+    elif sys.argv[1:2] == ["serve"]:  # HTTP / stdio service (onnxocr/integrations/server.py)
+        from onnxocr.integrations.server import main as serve_main
+
+        serve_main(sys.argv[2:])
     else:
         ocr_app(prog_name="onnxocr")
 

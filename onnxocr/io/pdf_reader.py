@@ -7,11 +7,18 @@ the limit, or one PDFium cannot render, is a PageError naming the file and page,
 from __future__ import annotations
 
 import io
+import threading
 from typing import Iterator
 
 import numpy as np
 
 from onnxocr.io.readers import Page, PageError, PageItem, _selected
+
+
+# PDFium is not thread-safe, not even across documents (pypdfium2's documentation): every call into it holds this
+# lock, and none is held while a page is handed out, so threads OCR-ing pages of PDFs (onnxocr serve) only queue
+# for the parsing and rendering themselves.
+_PDFIUM = threading.RLock()
 
 
 def read_pdf_pages(
@@ -29,12 +36,14 @@ def read_pdf_pages(
         yield PageError(name, None, f"{name}: reading PDF needs pypdfium2: pip install 'onnxocr-runtime[pdf]'")
         return
     try:
-        document = pdfium.PdfDocument(data)
+        with _PDFIUM:
+            document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         yield PageError(name, None, f"{name}: {_why_unreadable(data, exc)}")
         return
     try:
-        count = len(document)
+        with _PDFIUM:
+            count = len(document)
         if count == 0:
             yield PageError(name, None, f"{name}: PDF has no pages")
             return
@@ -43,41 +52,52 @@ def read_pdf_pages(
             number = index + 1
             if not _selected(number, ranges):
                 continue
-            where = f"{name} page {number}"
-            try:
-                page = document[index]
-            except pdfium.PdfiumError as exc:
-                yield PageError(name, number, f"{where}: cannot be loaded ({exc})")
-                continue
-            try:
-                width_pt, height_pt = page.get_size()
-                if page.get_rotation() in (90, 270):
-                    width_pt, height_pt = height_pt, width_pt
-                width, height = round(width_pt * scale), round(height_pt * scale)
-                if width < 1 or height < 1:
-                    yield PageError(name, number, f"{where}: page is empty ({width_pt:g}x{height_pt:g} pt)")
-                    continue
-                if max_pixels and width * height > max_pixels:
-                    yield PageError(
-                        name,
-                        number,
-                        f"{where}: {width_pt / 72:g}x{height_pt / 72:g} inches at {dpi:g} dpi = {width}x{height} = "
-                        f"{width * height} pixels exceeds the limit of {max_pixels} (lower --dpi, or raise --max-pixels "
-                        "if this file is trusted)",
-                    )
-                    continue
-                try:
-                    bitmap = page.render(scale=scale, may_draw_forms=True)
-                    image = _to_bgr(bitmap.to_numpy(), bitmap.mode)
-                    bitmap.close()  # _to_bgr copied it: PDFium's buffer (a page's worth, 4 bytes/px) goes now
-                except pdfium.PdfiumError as exc:
-                    yield PageError(name, number, f"{where}: cannot be rendered ({exc})")
-                    continue
-                yield Page(source=name, page=number, image=image, dpi=float(dpi), page_count=count)
-            finally:
-                page.close()
+            with _PDFIUM:
+                item = _render_page(pdfium, document, index, name, scale, dpi, max_pixels)
+            if isinstance(item, Page):
+                item = Page(source=name, page=number, image=item.image, dpi=float(dpi), page_count=count)
+            yield item
     finally:
-        document.close()
+        with _PDFIUM:
+            document.close()
+
+
+def _render_page(pdfium, document, index: int, name: str, scale: float, dpi: float, max_pixels: int | None) -> PageItem:
+    """One page rendered (a Page without its count), or the PageError saying why not. Call holding _PDFIUM."""
+    number = index + 1
+    where = f"{name} page {number}"
+    try:
+        page = document[index]
+    except pdfium.PdfiumError as exc:
+        return PageError(name, number, f"{where}: cannot be loaded ({exc})")
+    try:
+        width_pt, height_pt = page.get_size()
+        if page.get_rotation() in (90, 270):
+            width_pt, height_pt = height_pt, width_pt
+        width, height = round(width_pt * scale), round(height_pt * scale)
+        if width < 1 or height < 1:
+            return PageError(name, number, f"{where}: page is empty ({width_pt:g}x{height_pt:g} pt)")
+        if max_pixels and width * height > max_pixels:
+            return PageError(
+                name,
+                number,
+                f"{where}: {width_pt / 72:g}x{height_pt / 72:g} inches at {dpi:g} dpi = {width}x{height} = "
+                f"{width * height} pixels exceeds the limit of {max_pixels} (lower --dpi, or raise --max-pixels "
+                "if this file is trusted)",
+            )
+        try:
+            bitmap = page.render(scale=scale, may_draw_forms=True)
+            try:
+                image = _to_bgr(bitmap.to_numpy(), bitmap.mode)
+                if image.base is not None:  # a view of PDFium's buffer: own the pixels before the bitmap is closed
+                    image = image.copy()
+            finally:
+                bitmap.close()  # here, under the lock, not later by the garbage collector on any thread
+        except pdfium.PdfiumError as exc:
+            return PageError(name, number, f"{where}: cannot be rendered ({exc})")
+        return Page(source=name, page=number, image=image, dpi=float(dpi))
+    finally:
+        page.close()
 
 
 def _to_bgr(array: np.ndarray, mode: str) -> np.ndarray:

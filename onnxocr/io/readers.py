@@ -160,7 +160,8 @@ def read_pages(
     if not isinstance(item, InputFile):
         item = InputFile(os.fspath(item))
     ranges = parse_page_ranges(pages) if isinstance(pages, str) or pages is None else pages
-    name = "<stdin>" if item.data is not None else describe(item.path)
+    # bytes in hand are named by their label (an upload's file name), stdin's as <stdin>; a label is never opened
+    name = ("<stdin>" if item.path == STDIN else item.path) if item.data is not None else describe(item.path)
     if item.data is not None:
         data = item.data
     else:

@@ -1,6 +1,12 @@
-"""The ten-line desktop app `make desktop-smoke` freezes: OCR one image, print its text, timings on stderr."""
+"""The ten-line desktop app `make desktop-smoke` freezes: OCR one image, print its text, timings on stderr.
+`app serve --stdio` is its child-process mode: JSON lines on stdin/stdout (onnxocr/integrations/stdio.py)."""
 import sys
 import time
+
+if sys.argv[1:2] == ["serve"]:  # a parent process in any language drives the frozen engine over stdin/stdout
+    from onnxocr.integrations.server import main
+
+    sys.exit(main(sys.argv[2:]))
 
 start = time.perf_counter()
 from onnxocr import OCR  # noqa: E402
