@@ -201,7 +201,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     from convert.graph.metadata import build_metadata, embed_metadata
     from convert.graph.optimize import optimize_file
     from convert.checks.parity import check_class_count, check_parity, effective_input_shape, sample_shapes
-    from convert.pipeline import CONVERSION_RECIPE, CONVERTED, Outcome
+    from convert.outcome import CONVERSION_RECIPE, CONVERTED, Outcome
     from convert.sources.files import Dictionary, dictionary_search_dirs, fetch_dictionary
 
     yml = folder / PIR_YML_FILE

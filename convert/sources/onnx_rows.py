@@ -94,10 +94,11 @@ def _row_dictionary(entry: ModelEntry, catalog: Catalog, onnx_file: Path, work: 
 
 def convert_pir_row(entry: ModelEntry, catalog: Catalog, store: ModelStore, options, log: Log = print):
     """Install one PaddleX-format row from the first source that works; never raises for a model-level failure."""
-    from convert.pipeline import FAILED, SKIPPED, ImportOrigin, Outcome, _already_converted, import_model
+    from convert.importing import import_model
+    from convert.outcome import FAILED, SKIPPED, ImportOrigin, Outcome, already_converted
 
     if not options.force:
-        previous = _already_converted(entry, store, None)
+        previous = already_converted(entry, store, None)
         if previous:
             return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
                            store.read_manifest()[entry.name].get("parity_max_abs"))

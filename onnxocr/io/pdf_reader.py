@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from onnxocr.io.readers import Page, PageError, PageItem, _selected
+from onnxocr.io.pages import Page, PageError, PageItem, page_selected
 
 
 def read_pdf_pages(
@@ -41,7 +41,7 @@ def read_pdf_pages(
         scale = dpi / 72.0
         for index in range(count):
             number = index + 1
-            if not _selected(number, ranges):
+            if not page_selected(number, ranges):
                 continue
             where = f"{name} page {number}"
             try:

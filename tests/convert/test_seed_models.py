@@ -281,7 +281,7 @@ def test_slim_gate_refuses_a_rewrite_without_the_activation_quantisation(tmp_pat
     itself under another float order better than with Paddle's slim run, and is refused."""
     from convert.program.paddle_to_onnx import export_onnx
     from convert.checks.parity import ParityError, check_slim_agreement
-    from convert.program.rewrite import prepare_program
+    from convert.program.prepare import prepare_program
 
     source = PADDLE_DIR / folder
     program = prepare_program(source / "inference.pdmodel", source / "inference.pdiparams", tmp_path)
