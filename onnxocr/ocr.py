@@ -18,11 +18,12 @@ from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, unexpected
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.models.packages import ModelSearch
-from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
+from onnxocr.io.pages import InputFile, Page, PageError
+from onnxocr.io.readers import DEFAULT_DPI, iter_pages
 from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
 from onnxocr.result import OCRResult, TextLine, WordBox
 from onnxocr.core.spacing import recover_spaces, word_quads
@@ -323,17 +324,18 @@ class OCR:
         or images), in order. A bad input or page is a PageResult with `error` set; the others still come.
         `pages` selects pages like `1-3,7` (counted from 1 in each document)."""
         for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
-            if isinstance(page, PageError):
-                yield PageResult(item, page.source, page.page, error=page.message)
-                continue
-            try:
-                result = self(page.image)
-            except OnnxOCRError as exc:
-                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
-                continue
-            except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
-                reason = (str(exc).strip().splitlines() or [""])[0][:200]
-                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
-                continue
-            result = dataclasses.replace(result, source=page.source, page=page.page)
-            yield PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)
+            yield self.page(item, page)  # the serial runner (onnxocr/runners.py has the others)
+
+    def page(self, item: InputFile | None, page: Page | PageError) -> PageResult:
+        """The record builder every runner shares: one read page (or the reader's error) -> its PageResult.
+        A failure of this page becomes the result's one-line `error`; nothing is raised for a bad page."""
+        if isinstance(page, PageError):
+            return PageResult(item, page.source, page.page, error=page.message)
+        try:
+            result = self(page.image)
+        except OnnxOCRError as exc:
+            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
+        except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
+            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {unexpected(exc)}")
+        result = dataclasses.replace(result, source=page.source, page=page.page)
+        return PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)

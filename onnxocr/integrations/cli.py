@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from onnxocr.config import ClsConfig, DetConfig, OCRConfig, RecConfig
-from onnxocr.errors import OnnxOCRError
+from onnxocr.errors import OnnxOCRError, first_line
 
 EXIT_INPUT_FAILED = 1
 EXIT_SETUP_FAILED = 2
@@ -159,6 +159,21 @@ class _Outputs:
         self._writer.add(page.result, page.image, page.dpi)
         self._pages += 1
 
+    def add_error(self, page) -> None:
+        """A failed input or page: an error record where the format has one (jsonl), in the output its pages go
+        to; with -o DIR/ only into a document already open for that input (a failed input writes no file)."""
+        from onnxocr.io.writers import WRITERS
+
+        if not WRITERS[self.fmt].records_errors:
+            return
+        key = page.input.path if self.folder is not None and page.input is not None else "all"
+        if self.folder is not None and key != self._key:
+            return
+        if self._writer is None:
+            self._open(self.target(page.input))
+            self._key = key
+        self._writer.add_error(page.source, page.page, page.error)
+
     def _open(self, target: Path | None) -> None:
         from onnxocr.io.writers import make_writer
 
@@ -231,7 +246,7 @@ def run(
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
     word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
-    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR on a Ray cluster with N actors (RAY_ADDRESS, else a local one); needs -f jsonl and onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
+    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR the pages on a Ray cluster with N actors (RAY_ADDRESS, else a local one); every --format; needs onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
 ) -> None:
     """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
     from onnxocr.io.readers import DEFAULT_DPI, STDIN, parse_page_ranges
@@ -252,20 +267,54 @@ def run(
         rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
         max_image_pixels=max_pixels,
     )
-    if ray is not None:  # one record per input file on a Ray cluster (onnxocr/integrations/ray_data.py)
-        _run_records([Path(name) for name in inputs], output, fmt, ray, draw, ocr_options)
-        return
-    ocr = _build_ocr(**ocr_options)
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
+    if ray is not None:  # pages OCR'd on N Ray actors, read and written here (onnxocr/integrations/ray_data.py)
+        runner, ocr_lang, max_pixels = _ray_runner(ray, ocr_options)
+    else:
+        from onnxocr.runners import serial_runner
+
+        ocr = _build_ocr(**ocr_options)
+        runner, ocr_lang, max_pixels = serial_runner(ocr), ocr.lang, ocr.config.max_image_pixels
     from onnxocr.models.catalog import bcp47
 
-    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr.lang), skip_existing)
+    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr_lang), skip_existing)
     paged = several or any(Path(name).suffix.lower() in (".pdf", ".tif", ".tiff") or name == STDIN for name in inputs)
-    code = _run_pages(ocr, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, draw=draw, several=several, quiet=quiet or not paged)
+    try:
+        code = _run_pages(runner, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, max_pixels=max_pixels, draw=draw,
+                          several=several, quiet=quiet or not paged)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if ray is None:
+            raise
+        # the cluster went away mid-run: say so; the outputs already finished are kept
+        _fail(f"the Ray run failed ({type(exc).__name__}: {first_line(exc, default=type(exc).__name__)})", EXIT_SETUP_FAILED)
     if code:
         raise typer.Exit(code)
+
+
+def _ray_runner(actors: int, ocr_options: dict):
+    """(runner, language, pixel limit) for --ray N; a setup failure is one line and exit 2. Without RAY_ADDRESS the
+    models are loaded here first, so that a missing model or bad option is one line, not a failure in each actor."""
+    from onnxocr.config import OCRConfig
+    from onnxocr.integrations import ray_data
+    from onnxocr.models.catalog import load_catalog
+
+    options = dict(ocr_options)
+    threads = options.pop("threads") or 1
+    try:
+        if not os.environ.get("RAY_ADDRESS"):
+            ocr = _build_ocr(**options)
+            lang, max_pixels = ocr.lang, ocr.config.max_image_pixels
+        else:
+            catalog = load_catalog()
+            lang = catalog.resolve_lang(options.get("lang") or catalog.default_lang)
+            max_pixels = OCRConfig().replace(max_image_pixels=options.get("max_image_pixels")).max_image_pixels
+        return ray_data.ray_runner(actors, num_cpus=threads, **options), lang, max_pixels
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
 
 
 def _names_many(name: str) -> bool:
@@ -285,10 +334,12 @@ def _build_ocr(**options):
         _fail(str(exc), EXIT_SETUP_FAILED)
 
 
-def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
-    """OCR every page of every input into `outputs`; report each failure on one line and go on. Returns the
-    exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
-    from onnxocr.io.readers import InputFile, PageError, expand_inputs
+def _run_pages(runner, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], max_pixels: int | None,
+               draw: Optional[Path], several: bool, quiet: bool) -> int:
+    """Read every page of every input, OCR it with `runner` (serial or Ray: onnxocr/runners.py) and write it to
+    `outputs`; report each failure on one line (and as an error record where the format has them) and go on.
+    Returns the exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
+    from onnxocr.io.readers import InputFile, PageError, expand_inputs, iter_pages
 
     seen: dict[str, None] = {}
     failed: dict[str, None] = {}
@@ -302,23 +353,22 @@ def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: 
                     continue
                 yield item
 
-    def named():  # expanded inputs, errors of expansion passed through as pages with an error
+    def work():  # expanded inputs, each failure to expand a name as one PageError item
         for item in items():
             if isinstance(item, PageError):
-                seen.setdefault(item.source, None)
-                failed.setdefault(item.source, None)
-                progress.echo(f"onnxocr: error: {item.message}")
-                continue
-            yield item
+                yield None, item
+            else:
+                yield from iter_pages([item], dpi=dpi, pages=pages, max_pixels=max_pixels)
 
     with progress:
         try:
-            for page in ocr.pages(named(), dpi=dpi, pages=pages):
+            for page in runner(work()):
                 key = page.input.path if page.input is not None else page.source
                 seen.setdefault(key, None)
                 if page.error is not None:
                     failed.setdefault(key, None)
                     progress.echo(f"onnxocr: error: {page.error}")
+                    outputs.add_error(page)
                     continue
                 try:
                     outputs.add(page)
