@@ -13,7 +13,7 @@ import numpy as np
 
 from onnxocr.models.catalog import Catalog, load_catalog
 from onnxocr.core.classification import AngleLabel, TextClassifier
-from onnxocr.config import EngineConfig, OCRConfig
+from onnxocr.config import PADDLE_REC_BATCH_SIZE, EngineConfig, OCRConfig, with_model_options
 from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
@@ -24,7 +24,7 @@ from onnxocr.core.metadata import options_from_metadata
 from onnxocr.models.packages import ModelSearch
 from onnxocr.io.pages import InputFile, Page, PageError
 from onnxocr.io.readers import DEFAULT_DPI, iter_pages
-from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
+from onnxocr.core.recognition import RecognizedText, TextRecognizer
 from onnxocr.result import OCRResult, TextLine, WordBox
 from onnxocr.core.spacing import recover_spaces, word_quads
 from onnxocr.models.store import ModelStore
@@ -73,15 +73,6 @@ class PageResult:
     error: str | None = None
 
 
-def _changed_options(config: OCRConfig) -> set[str]:
-    """Flat names of the det/rec fields (and drop_score) where `config` differs from OCRConfig()'s defaults:
-    what a caller's config object sets, which model metadata must not override."""
-    default = OCRConfig()
-    changed = {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
-               if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
-    return changed | ({"drop_score"} if config.drop_score != default.drop_score else set())
-
-
 def recognizer_workers(config: OCRConfig) -> int:
     """How many recogniser runs go at once: rec_workers, else on CPU one per thread (threads=, else every CPU
     this process may use); 1 on a GPU and with the shared thread pool, where the device / pool is the parallelism."""
@@ -98,7 +89,7 @@ def recognizer_batch_size(config: OCRConfig) -> int:
     the text does not change with threads=."""
     if config.rec.batch_size:
         return int(config.rec.batch_size)
-    return 1 if runs_on_cpu_only(config.engine) and config.rec.batch_mode == "width" else PADDLE_BATCH_SIZE
+    return 1 if runs_on_cpu_only(config.engine) and config.rec.batch_mode == "width" else PADDLE_REC_BATCH_SIZE
 
 
 class OCR:
@@ -132,16 +123,10 @@ class OCR:
     ) -> None:
         names, from_list = _split_providers(providers)
         merged = {**from_list, **(provider_options or {})} or None
-        base = config or OCRConfig()
-        user_options = dict(
-            options,
-            engine_device=device,
-            engine_providers=names,
-            engine_intra_op_threads=threads,
-            engine_provider_options=merged,
-            engine_session_options=session_options,
-        )
-        self.config = base.replace(**user_options)
+        # what the caller set: the config object's explicit fields, then the keywords (None = not set)
+        self.config = (config or OCRConfig()).replace(**options, engine_device=device, engine_providers=names,
+                                                      engine_intra_op_threads=threads, engine_provider_options=merged,
+                                                      engine_session_options=session_options)
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
         if models_dir is not None and store is not None:
             raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
@@ -175,8 +160,7 @@ class OCR:
             **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
             **options_from_metadata("rec", rec.metadata, str(rec.path)),
         }
-        pinned = {k for k, v in user_options.items() if v is not None} | _changed_options(base)
-        self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
+        self.config = with_model_options(self.config, self.model_options)  # defaults < model metadata < caller
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)

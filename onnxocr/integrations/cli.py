@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from onnxocr.config import ClsConfig, DetConfig, OCRConfig, RecConfig
+from onnxocr.config import DEFAULT_DPI
 from onnxocr.errors import OnnxOCRError, first_line
 
 EXIT_INPUT_FAILED = 1
@@ -212,41 +212,55 @@ class _Outputs:
             raise
 
 
-ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="OCR images and documents with PaddleOCR models on onnxruntime.")
+def _with_option_table(command, config_class=None):
+    """Give `command` (whose signature ends in **table_options) one typer option per OCR option that has a CLI
+    flag in the option table (onnxocr/config.py): name, help and default come from there, nowhere else."""
+    import functools
+    import inspect
+
+    from onnxocr.config import option_table
+
+    types = {"int": Optional[int], "float": Optional[float], "bool": Optional[bool]}
+    own = [p for p in inspect.signature(command).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    table = [
+        inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, annotation=types.get(spec.kind, Optional[str]),
+                          default=typer.Option(None, *spec.cli.split(" "), help=spec.help_text()))
+        for spec in option_table(config_class).values() if spec.cli
+    ]
+    names = {p.name for p in table}
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        return command(**{k: v for k, v in kwargs.items() if k not in names}, **{k: kwargs[k] for k in names})
+
+    wrapper.__signature__ = inspect.Signature([*own, *table])
+    wrapper.__annotations__ = {**{k: v for k, v in command.__annotations__.items() if k != "table_options"},
+                               **{p.name: p.annotation for p in table}}
+    return wrapper
+
+
+ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="OCR images and documents with PaddleOCR models on onnxruntime.")
 
 
 @ocr_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@_with_option_table
 def run(
     inputs: List[str] = typer.Argument(..., help="Images (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, GIF, PNM), PDFs, folders (recursive, sorted), glob patterns, `-` for stdin, @list.txt (one path per line)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
     version: Optional[str] = typer.Option(None, "--version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: PP-OCRv6 where it covers the language's script, else the language's first set]."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
-    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 300, measured: README, Documents]."),
+    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help=f"Resolution PDF pages are rendered at [default: {DEFAULT_DPI}, measured: README, Documents]."),
     pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read from each PDF/TIFF, e.g. 1-3,7 (counted from 1) [default: all]."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="With -o: skip inputs whose output file already exists (resume a long run)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    no_det: bool = typer.Option(False, "--no-det", help="Skip detection: each image is one text line."),
-    use_cls: Optional[bool] = typer.Option(None, "--cls/--no-cls", help="Run the 180-degree angle classifier [default: off, as PaddleOCR]."),
     draw: Optional[Path] = typer.Option(None, "--draw", help="Save the image with boxes drawn (a folder when several images are given)."),
     det_model: Optional[Path] = typer.Option(None, "--det-model", help="Detection ONNX file (overrides the catalog)."),
     cls_model: Optional[Path] = typer.Option(None, "--cls-model", help="Angle-classifier ONNX file."),
     rec_model: Optional[Path] = typer.Option(None, "--rec-model", help="Recognition ONNX file."),
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Character dictionary for --rec-model (when the model has none embedded)."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, tensorrt, directml, coreml or openvino [default: cpu]."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads per model [default: onnxruntime's choice]."),
-    det_thresh: Optional[float] = typer.Option(None, help=f"DB pixel threshold [default: {DetConfig.thresh}]."),
-    det_box_thresh: Optional[float] = typer.Option(None, help=f"DB box score threshold [default: {DetConfig.box_thresh}]."),
-    det_unclip_ratio: Optional[float] = typer.Option(None, help=f"DB box expansion [default: {DetConfig.unclip_ratio}]."),
-    det_limit_side_len: Optional[int] = typer.Option(None, help=f"Detector side limit [default: {DetConfig.limit_side_len}]."),
-    det_limit_type: Optional[str] = typer.Option(None, help=f"max or min [default: {DetConfig.limit_type}]."),
-    cls_thresh: Optional[float] = typer.Option(None, help=f"Turn crops the classifier calls 180 above this [default: {ClsConfig.thresh}]."),
-    rec_batch_size: Optional[int] = typer.Option(None, help="Recognition batch size [default: 1 on CPU, 6 on GPU or with --rec-batch-mode paddle]."),
-    drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
-    space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
-    word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
     ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR the pages on a Ray cluster with N actors (RAY_ADDRESS, else a local one); every --format; needs onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
+ **table_options,
 ) -> None:
     """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
     from onnxocr.io.readers import DEFAULT_DPI, STDIN, parse_page_ranges
@@ -258,15 +272,10 @@ def run(
         _fail(str(exc), EXIT_SETUP_FAILED)
     if inputs.count(STDIN) > 1:
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
-    ocr_options = dict(
-        lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
-        dict_path=dict_path, device=device, threads=threads,
-        use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
-        det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
-        det_limit_type=det_limit_type, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
-        rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
-        max_image_pixels=max_pixels,
-    )
+    if fmt.value in NEEDS_WORDS:
+        table_options["word_boxes"] = True
+    ocr_options = dict(lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
+                       dict_path=dict_path, **{k: v for k, v in table_options.items() if v is not None})
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
@@ -303,7 +312,7 @@ def _ray_runner(actors: int, ocr_options: dict):
     from onnxocr.models.catalog import load_catalog
 
     options = dict(ocr_options)
-    threads = options.pop("threads") or 1
+    threads = options.pop("engine_intra_op_threads", None) or 1
     try:
         if not os.environ.get("RAY_ADDRESS"):
             ocr = _build_ocr(**options)
@@ -436,7 +445,7 @@ def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, a
         raise typer.Exit(EXIT_INPUT_FAILED)
 
 
-models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="List the model catalog and what is installed.")
+models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="List the model catalog and what is installed.")
 
 
 @models_app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -484,7 +493,7 @@ def models(
         typer.echo("  ".join(r[k].ljust(widths[k]) for k in widths) + "  " + r["state"])
 
 
-export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="Copy model sets into a folder an installer can ship.")
+export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="Copy model sets into a folder an installer can ship.")
 
 
 @export_app.command(context_settings={"help_option_names": ["-h", "--help"]})

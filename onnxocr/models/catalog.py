@@ -265,8 +265,8 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
         dictionaries=dictionaries,
         languages=languages,
         aliases={str(k).lower(): str(v) for k, v in data.get("aliases", {}).items()},
-        default_lang=str(data.get("default_lang", "ch")),
-        default_version=str(data.get("default_version", "PP-OCRv4")),
+        default_lang=_required(data, "default_lang", path),
+        default_version=_required(data, "default_version", path),
         default_convert=tuple(data.get("default_convert", ())),
         fallbacks={str(k): str(v) for k, v in data.get("language_fallbacks", {}).items()},
     )
@@ -276,6 +276,13 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
     for name in catalog.default_convert:
         catalog.model(name)
     return catalog
+
+
+def _required(data: dict, key: str, path: Path) -> str:
+    """A top-level catalog setting with no default of its own here: models.toml is its one home."""
+    if not isinstance(data.get(key), str) or not data[key]:
+        raise CatalogError(f"{path}: `{key}` is missing; name it at the top of the catalog (see docs/catalog-schema.md)")
+    return data[key]
 
 
 @lru_cache(maxsize=8)
