@@ -45,7 +45,7 @@ def main(argv=None) -> int:
                 engines[version] = OCR(det_model=ModelStore().verify(det), rec_model=ModelStore().verify(rec),
                                        threads=args.threads)
             else:
-                engines[version] = OCR(lang="ch", version=version, threads=args.threads)
+                engines[version] = OCR("ch", version, threads=args.threads)
         except OnnxOCRError as exc:
             notes.append(f"{version}: skipped ({exc})")
     if not engines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -18,10 +19,11 @@ from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, unexpected
+from onnxocr.errors import ModelLoadError, OnnxOCRError, unexpected
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.models.packages import ModelSearch
+from onnxocr.models.resolve import ModelChoice, needed_tasks, resolve_models  # noqa: F401 - ModelChoice re-exported
 from onnxocr.io.pages import InputFile, Page, PageError
 from onnxocr.io.readers import DEFAULT_DPI, iter_pages
 from onnxocr.core.recognition import RecognizedText, TextRecognizer
@@ -48,16 +50,6 @@ def _split_providers(providers: Sequence[Any] | None) -> tuple[tuple[str, ...] |
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """Which file serves a task, and why (catalog name or explicit path)."""
-
-    task: str
-    path: Path
-    name: str | None  # catalog name, None for an explicit path
-    declared_height: int | None = None
-
-
-@dataclass(frozen=True)
 class PageResult:
     """One page from `OCR.pages()`: its result (and page image), or the one-line error that stopped it.
 
@@ -71,6 +63,16 @@ class PageResult:
     image: np.ndarray | None = None
     dpi: float | None = None
     error: str | None = None
+
+
+def _model_search(store: str | Path | ModelStore | None, models_dir: str | Path | None) -> tuple[ModelStore, ModelSearch]:
+    """The store to read models from and the search over it: an explicit folder is searched alone; the default
+    store falls back on installed models wheels."""
+    if models_dir is not None and store is not None:
+        raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
+    explicit = store if store is not None else models_dir
+    primary = explicit if isinstance(explicit, ModelStore) else ModelStore(explicit)
+    return primary, ModelSearch(primary, include_packages=explicit is None)
 
 
 def recognizer_workers(config: OCRConfig) -> int:
@@ -95,16 +97,38 @@ def recognizer_batch_size(config: OCRConfig) -> int:
 class OCR:
     """Paddle-free PaddleOCR pipeline on onnxruntime. Safe to call from several threads at once.
 
-    >>> ocr = OCR(lang="en")                       # models from the store (or a models wheel), catalog picks them
-    >>> ocr = OCR(lang="en", models_dir="models")  # a folder written by `onnxocr models export`
-    >>> result = ocr("page.png")                   # path, bytes, or BGR / gray / BGRA numpy array
+    >>> ocr = OCR.from_catalog("en")                  # models from the store (or a models wheel), catalog picks them
+    >>> ocr = OCR.from_files(det="det.onnx", rec="rec.onnx", dict="keys.txt")   # ONNX files of your own
+    >>> ocr = OCR(lang="en", models_dir="models")     # a folder written by `onnxocr models export`
+    >>> result = ocr("page.png")                      # path, bytes, or BGR / gray / BGRA numpy array
     >>> [(line.text, line.score) for line in result.lines]
+
+    `OCR(...)` takes both kinds of choice (lang / ocr_version and the *_model paths; a path wins for its task).
+    Option keywords are the flat names of onnxocr/config.py's option table (det_box_thresh=, use_cls=, ...).
+    Precedence: built-in defaults < the model's own metadata < what the caller set (keywords or `config=`).
     """
+
+    @classmethod
+    def from_catalog(cls, lang: str | None = None, ocr_version: str | None = None, **options: Any) -> "OCR":
+        """Models from the catalog (models.toml) for a language and generation (e.g. "PP-OCRv6"; default: the
+        catalog's where the language has it), found in the store, a models wheel, or `models_dir=`."""
+        return cls(lang, ocr_version, **options)
+
+    @classmethod
+    def from_files(klass, det: str | Path | None = None, rec: str | Path | None = None, cls: str | Path | None = None,
+                   dict: str | Path | None = None, **options: Any) -> "OCR":  # noqa: A002 - the names users know
+        """Models from ONNX files, no catalog: `rec` is required; without `det` each image is one text line, without
+        `cls` no angle classification. `dict` is the recogniser's character list when its metadata has none."""
+        if rec is None:
+            raise OnnxOCRError("OCR.from_files needs rec= (the recognition model)")
+        options.setdefault("use_det", det is not None)
+        options.setdefault("use_cls", cls is not None)
+        return klass(det_model=det, rec_model=rec, cls_model=cls, dict_path=dict, **options)
 
     def __init__(
         self,
         lang: str | None = None,
-        version: str | None = None,
+        ocr_version: str | None = None,
         *,
         det_model: str | Path | None = None,
         cls_model: str | Path | None = None,
@@ -119,84 +143,48 @@ class OCR:
         catalog: str | Path | Catalog | None = None,
         store: str | Path | ModelStore | None = None,
         models_dir: str | Path | None = None,
+        version: str | None = None,
         **options: Any,
     ) -> None:
+        if version is not None:  # the old name, kept for one release
+            warnings.warn("OCR(version=...) is deprecated: use ocr_version=", DeprecationWarning, stacklevel=2)
+            ocr_version = ocr_version or version
         names, from_list = _split_providers(providers)
-        merged = {**from_list, **(provider_options or {})} or None
-        # what the caller set: the config object's explicit fields, then the keywords (None = not set)
-        self.config = (config or OCRConfig()).replace(**options, engine_device=device, engine_providers=names,
-                                                      engine_intra_op_threads=threads, engine_provider_options=merged,
-                                                      engine_session_options=session_options)
+        named = dict(engine_device=device, engine_providers=names, engine_intra_op_threads=threads,
+                     engine_provider_options={**from_list, **(provider_options or {})} or None, engine_session_options=session_options)
+        # what the caller set (None = not set): the config object's explicit fields, then the keywords
+        caller = (config or OCRConfig()).replace(**{**options, **{k: v for k, v in named.items() if v is not None}})
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-        if models_dir is not None and store is not None:
-            raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
-        explicit_store = store if store is not None else models_dir
-        self.store = explicit_store if isinstance(explicit_store, ModelStore) else ModelStore(explicit_store)
-        # An explicit folder is searched alone; the default store falls back on installed models wheels.
-        self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
-        self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
+        self.store, self.model_search = _model_search(store, models_dir)
         explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
-        need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
-        need |= {task for task, path in explicit.items() if path is not None}
-        self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
-        fallback = self.catalog.fallbacks.get(self.lang)
-        if fallback and model_set and not self._installed(model_set, need, explicit):
-            # e.g. --lang es --version PP-OCRv2 without es_mobile_v2.0_rec converted: the latin recogniser of the
-            # same generation, as PaddleOCR 2.0 did
-            if self.version in self.catalog.languages[fallback]:
-                fallback_set = self.catalog.model_set(fallback, self.version)[1]
-                if self._installed(fallback_set, need, explicit):
-                    self.lang, model_set = fallback, fallback_set
-        self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
-        self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
-        engine = self.config.engine
-        det = self._load("det", engine) if "det" in self.models else None
-        cls = self._load("cls", engine) if "cls" in self.models else None
-        rec_workers = recognizer_workers(self.config)
+        plan = resolve_models(self.catalog, lang, ocr_version, explicit, needed_tasks(caller.use_det, caller.use_cls, explicit),
+                              lambda name: self.model_search.holder(name) is not None, self.model_search.where())
+        self.lang, self.ocr_version = plan.lang, plan.ocr_version
+        self.models = {task: choice if choice.name is None else dataclasses.replace(choice, path=self.model_search.verify(choice.name))
+                       for task, choice in plan.models.items()}
+        rec_workers = recognizer_workers(caller)
+        det = self._load("det", caller.engine) if "det" in self.models else None
+        cls = self._load("cls", caller.engine) if "cls" in self.models else None
         # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
-        rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
-        # what each model says about its own preprocessing, under the caller's explicit options
+        rec = self._load("rec", dataclasses.replace(caller.engine, intra_op_threads=1) if rec_workers > 1 else caller.engine)
+        # what each model says about its own preprocessing, under what the caller set
         self.model_options = {
             **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
             **options_from_metadata("rec", rec.metadata, str(rec.path)),
         }
-        self.config = with_model_options(self.config, self.model_options)  # defaults < model metadata < caller
+        self.config = with_model_options(caller, {**self.model_options, "rec_batch_size": recognizer_batch_size(caller)})
         self.detector = TextDetector(det, self.config.det) if det is not None else None
         self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
-        self.config = self.config.replace(rec_batch_size=recognizer_batch_size(self.config))
-        self.recognizer = TextRecognizer(
-            rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers
-        )
+        self.recognizer = TextRecognizer(rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers)
         self.space_recovery = self.config.rec.space_recovery
         if self.space_recovery is None:
             self.space_recovery = self.recognizer.charset.has_latin_letters
 
-    # -- model resolution -------------------------------------------------------------------------------
-    def _choose(self, task: str, path: str | Path | None, model_set: dict[str, str]) -> ModelChoice:
-        if path is not None:
-            return ModelChoice(task=task, path=Path(path), name=None)
-        name = model_set.get(task)
-        if name is None:
-            raise ModelNotFoundError(f"language {self.lang!r} ({self.version}) has no {task} model in the catalog; pass --{task}-model PATH")
-        entry = self.catalog.model(name)
-        height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
-        return ModelChoice(task=task, path=self.model_search.verify(name), name=name, declared_height=height)
-
-    def _installed(self, model_set: dict[str, str], need: set[str], explicit: dict[str, Any]) -> bool:
-        return all(self.model_search.holder(model_set[t]) is not None for t in need if explicit[t] is None and t in model_set)
-
-    def _check_installed(self, names: list[str]) -> None:
-        """One error naming every catalog model this language needs that the store lacks."""
-        missing = [n for n in names if self.model_search.holder(n) is None]
-        if missing:
-            listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
-            raise ModelNotFoundError(
-                f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.model_search.where()}: produce "
-                f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
-                "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
-                "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
-            )
+    @property
+    def version(self) -> str | None:
+        """Deprecated name of `ocr_version` (the model generation in use)."""
+        return self.ocr_version
 
     def _load(self, task: str, engine: EngineConfig) -> OnnxModel:
         model = OnnxModel(self.models[task].path, engine, role=task)

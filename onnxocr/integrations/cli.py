@@ -247,7 +247,7 @@ ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich
 def run(
     inputs: List[str] = typer.Argument(..., help="Images (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, GIF, PNM), PDFs, folders (recursive, sorted), glob patterns, `-` for stdin, @list.txt (one path per line)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
-    version: Optional[str] = typer.Option(None, "--version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: PP-OCRv6 where it covers the language's script, else the language's first set]."),
+    ocr_version: Optional[str] = typer.Option(None, "--ocr-version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: the catalog's (PP-OCRv6) where it covers the language's script, else the language's first set]. `--version` prints the program's version."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
     dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help=f"Resolution PDF pages are rendered at [default: {DEFAULT_DPI}, measured: README, Documents]."),
@@ -274,7 +274,7 @@ def run(
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
     if fmt.value in NEEDS_WORDS:
         table_options["word_boxes"] = True
-    ocr_options = dict(lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
+    ocr_options = dict(lang=lang, ocr_version=ocr_version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
                        dict_path=dict_path, **{k: v for k, v in table_options.items() if v is not None})
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
@@ -500,7 +500,7 @@ export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, r
 def export(
     target: Path = typer.Argument(..., help="Folder to write (created; existing models in it are replaced)."),
     lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", help="Language(s) whose model set to export; repeat or comma-separate [default: the catalog default]."),
-    version: Optional[str] = typer.Option(None, "--version", help="Model-set version, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
+    ocr_version: Optional[str] = typer.Option(None, "--ocr-version", help="Model generation, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
 ) -> None:
     """Write DIR with the ONNX files, manifest.json (sha256 per model), LICENSES/ and NOTICE.md of each set.
 
@@ -512,7 +512,7 @@ def export(
     try:
         cat = load_catalog()
         langs = [part.strip() for item in (lang or [cat.default_lang]) for part in item.split(",") if part.strip()]
-        sets = resolve_sets(langs, version, cat)
+        sets = resolve_sets(langs, ocr_version, cat)
         names = export_models(target, sets, catalog=cat)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
@@ -521,16 +521,39 @@ def export(
     typer.echo(f"exported {len(names)} model(s) to {target}: {', '.join(names)}")
 
 
-def main() -> None:
-    """Console entry point: `onnxocr models ...` lists the catalog, anything else OCRs images."""
-    if sys.argv[1:3] == ["models", "export"]:
-        del sys.argv[1:3]
-        export_app(prog_name="onnxocr models export")
-    elif sys.argv[1:2] == ["models"]:
-        sys.argv.pop(1)
-        models_app(prog_name="onnxocr models")
+def _old_version_flag(args: list[str]) -> list[str]:
+    """`--version` alone prints the program's version and exits; `--version PP-OCRv4` (the generation flag's old
+    name) still works for one release, as `--ocr-version`, with a one-line deprecation warning on stderr."""
+    import re
+
+    out = list(args)
+    for index, arg in enumerate(out):
+        if arg == "--":
+            break
+        value = arg.partition("=")[2] if arg.startswith("--version=") else None
+        if arg == "--version":
+            value = out[index + 1] if index + 1 < len(out) else ""
+            if not re.fullmatch(r"(?i)pp-ocrv\d+", value):
+                from onnxocr import __version__
+
+                typer.echo(f"onnxocr {__version__}")
+                raise SystemExit(0)
+        if value is not None:
+            typer.echo(f"onnxocr: warning: --version {value} is deprecated: use --ocr-version {value} "
+                       "(--version alone prints the program's version)", err=True)
+            out[index] = "--ocr-version" if arg == "--version" else f"--ocr-version={value}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: `onnxocr models [export] ...` lists or exports the catalog, anything else OCRs images."""
+    args = _old_version_flag(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["models", "export"]:
+        export_app(args=args[2:], prog_name="onnxocr models export")
+    elif args[:1] == ["models"]:
+        models_app(args=args[1:], prog_name="onnxocr models")
     else:
-        ocr_app(prog_name="onnxocr")
+        ocr_app(args=args, prog_name="onnxocr")
 
 
 if __name__ == "__main__":

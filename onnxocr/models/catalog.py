@@ -162,7 +162,7 @@ class Catalog:
             version = self.default_version if self.default_version in versions else next(iter(versions))
         elif version not in versions:
             raise CatalogError(
-                f"language {key!r} has no {version} models: use --version {' or '.join(versions)}"
+                f"language {key!r} has no {version} models: use --ocr-version {' or '.join(versions)}"
             )
         return version, dict(versions[version])
 

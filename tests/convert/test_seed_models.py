@@ -226,7 +226,7 @@ def test_cli_reads_a_rendered_page_with_detection(seed_store, tmp_path, lang, ve
     page = rendered.render_page(lines, font)
     cv2.imwrite(str(tmp_path / "page.png"), page)
     args = [sys.executable, "-m", "onnxocr", str(tmp_path / "page.png"), "--lang", lang, "--format", "json"]
-    args += ["--version", version] if version else []
+    args += ["--ocr-version", version] if version else []
     done = subprocess.run(args, capture_output=True, text=True, env={"ONNXOCR_HOME": str(seed_store), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     text = " ".join(line["text"] for line in json.loads(done.stdout)["lines"])
