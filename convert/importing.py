@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from onnxocr.errors import first_line
 from onnxocr.models.catalog import Catalog, ModelEntry
 from onnxocr.models.store import ModelStore
 
@@ -57,7 +58,7 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
         model = onnx.load(str(onnx_file))
         onnx.checker.check_model(model)
     except Exception as exc:
-        raise ConvertError(f"{onnx_file}: not a valid ONNX model ({str(exc).strip().splitlines()[0]})") from None
+        raise ConvertError(f"{onnx_file}: not a valid ONNX model ({first_line(exc)})") from None
     existing = {p.key: p.value for p in model.metadata_props}
     entry = catalog.models.get(name)
     if entry is None:
@@ -82,7 +83,7 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
             output = session.run(None, {input_name: batch})[0]
         except Exception as exc:
             raise ConvertError(f"{onnx_file}: onnxruntime cannot run it on input {shape} "
-                               f"({str(exc).strip().splitlines()[0]}): is --name/--task right?") from None
+                               f"({first_line(exc)}): is --name/--task right?") from None
         if not np.all(np.isfinite(output)):
             raise ConvertError(f"{onnx_file}: produces non-finite values on input {shape}")
         output_shape = output.shape

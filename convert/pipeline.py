@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from onnxocr.errors import unexpected
 from onnxocr.models.catalog import Catalog, ModelEntry
 from onnxocr.models.store import ModelStore
 
@@ -66,7 +67,7 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
     except ConvertError as exc:
         return Outcome(entry.name, FAILED, str(exc))
     except Exception as exc:  # a bug or an unexpected library error: report it, keep going with other models
-        return Outcome(entry.name, FAILED, f"unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+        return Outcome(entry.name, FAILED, unexpected(exc))
 
 
 def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options: ConvertOptions, work: Path, log: Log) -> Outcome:

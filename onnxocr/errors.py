@@ -41,10 +41,14 @@ class CatalogError(OnnxOCRError):
 def first_line(exc: BaseException | str, limit: int = 200, default: str = "") -> str:
     """The first non-empty line of an exception's message (or of a string), cut to `limit` characters: what a
     one-line error report quotes of a library's multi-line message. `default` when there is no text."""
-    for line in str(exc).strip().splitlines():
-        if line.strip():
-            return line.strip()[:limit]
-    return default
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:limit] if lines else default
+
+
+def last_line(exc: BaseException | str, limit: int = 200, default: str = "") -> str:
+    """Like first_line, for messages whose last line says what went wrong (Paddle's and OpenCV's tracebacks)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:limit] if lines else default
 
 
 def unexpected(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from onnxocr.errors import unexpected
 from onnxocr.models.catalog import Catalog, ModelEntry, ModelSource
 from onnxocr.models.store import ModelStore
 
@@ -31,8 +32,7 @@ Log = Callable[[str], None]
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ConvertError):
         return str(exc)
-    text = str(exc).strip().splitlines()
-    return f"unexpected {type(exc).__name__}: {text[0] if text else ''}"
+    return unexpected(exc)
 
 
 def _onnx_member(source: ModelSource) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from onnxocr.config import EngineConfig
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError, first_line
 
 log = logging.getLogger("onnxocr")
 
@@ -175,9 +175,9 @@ class OnnxModel:
                 provider_options=[o for _, o in providers],
             )
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc, default=type(exc).__name__)
             raise ModelLoadError(
-                f"{role} model {self.path} could not be loaded ({reason[:200]}): the file is corrupt or not an "
+                f"{role} model {self.path} could not be loaded ({reason}): the file is corrupt or not an "
                 "ONNX model; convert or download it again"
             ) from None
         active = self.session.get_providers()

@@ -416,35 +416,6 @@ def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
         return False
 
 
-def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, actors: Optional[int],
-                 draw: Optional[Path], ocr_options: dict) -> None:
-    """--ray N: -f jsonl records, one per input file (folders expanded), from N actors on a Ray cluster."""
-    from onnxocr.integrations import ray_data
-    from onnxocr.ocr import OCR
-
-    if fmt is not OutputFormat.jsonl:
-        _fail(f"--ray writes JSON lines: add -f jsonl (got -f {fmt.value})", EXIT_SETUP_FAILED)
-    if draw is not None:
-        _fail("--draw is not available with -f jsonl / --ray", EXIT_SETUP_FAILED)
-    inputs = ray_data.expand_inputs(images)
-    try:
-        threads = ocr_options.pop("threads") or 1
-        if not os.environ.get("RAY_ADDRESS"):
-            OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
-        count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
-    except OnnxOCRError as exc:
-        _fail(str(exc), EXIT_SETUP_FAILED)
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
-    except Exception as exc:  # the cluster went away mid-run: say so, keep what was written
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        kept = f"; the records produced so far are in {output}.partial" if output not in (None, "-") else ""
-        _fail(f"the Ray run failed ({type(exc).__name__}: {reason}){kept}", EXIT_SETUP_FAILED)
-    if failed:
-        typer.echo(f"onnxocr: {failed} of {count} input(s) failed (their records carry the error)", err=True)
-        raise typer.Exit(EXIT_INPUT_FAILED)
-
-
 models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="List the model catalog and what is installed.")
 
 

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
+from onnxocr.errors import first_line
 from onnxocr.io.pages import Page, PageError, PageItem, page_selected
 
 
@@ -94,7 +95,7 @@ def _why_unreadable(data: bytes, exc: Exception) -> str:
     try:
         import pikepdf
     except ImportError:
-        return f"cannot be opened as a PDF ({str(exc).splitlines()[0] if str(exc) else 'PDFium error'})"
+        return f"cannot be opened as a PDF ({first_line(exc, default='PDFium error')})"
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) == 0:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from onnxocr.config import DEFAULT_DPI
-from onnxocr.errors import ImageLoadError
+from onnxocr.errors import ImageLoadError, unexpected
 from onnxocr.io.images import decode_pages, describe
 from onnxocr.io.pages import InputFile, Page, PageError, PageItem, page_selected, parse_page_ranges
 from onnxocr.io.pdf_reader import read_pdf_pages
@@ -136,5 +136,4 @@ def iter_pages(
                 for page in read_pages(item, dpi=dpi, pages=ranges, max_pixels=max_pixels):
                     yield item, page
             except Exception as exc:  # a reader failure nobody foresaw ends this file, not the run
-                reason = (str(exc).strip().splitlines() or [""])[0][:200]
-                yield item, PageError(item.path, None, f"{describe(item.path)}: unexpected {type(exc).__name__}: {reason}")
+                yield item, PageError(item.path, None, f"{describe(item.path)}: {unexpected(exc)}")
