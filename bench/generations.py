@@ -18,7 +18,8 @@ import sys
 import time
 
 from bench.lib import datasets
-from bench.lib.reference import REPO_ROOT, machine_info
+from bench.lib.reference import REPO_ROOT
+from bench.lib.report import machine_info
 
 DEFAULT_SETS = "PP-OCRv6,PP-OCRv4,PP-OCRv5"
 

@@ -25,15 +25,7 @@ import numpy as np
 
 from bench.lib import datasets, metrics
 from bench.lib.reference import REPO_ROOT
-
-
-def _value(raw: str):
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(raw.lower(), raw)
+from bench.lib.report import parse_value
 
 
 def scored_lines(ocr, image_path: str) -> list[dict]:
@@ -108,7 +100,7 @@ def main(argv=None) -> int:
 
     box_grid = sorted(float(v) for v in args.box_thresh.split(","))
     drop_grid = sorted(float(v) for v in args.drop_score.split(","))
-    options = {k: _value(v) for k, v in (o.split("=", 1) for o in args.option)}
+    options = {k: parse_value(v) for k, v in (o.split("=", 1) for o in args.option)}
     ocr = OCR(args.lang, args.version, det_model=args.det_model, rec_model=args.rec_model,
               threads=args.threads, **options, det_box_thresh=box_grid[0])
     icdar = datasets.load_icdar2015(args.data_root, None)

