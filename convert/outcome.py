@@ -56,3 +56,14 @@ class ImportOrigin:
     source: str  # pypi:<requirement>:<member>
     source_sha256: str  # of the wheel
     source_files: dict[str, str]  # {member file name: sha256}, verified against the catalog's `files`
+
+
+def skipped_outcome(entry: ModelEntry, store: ModelStore, source_files: dict[str, str] | None,
+                    also: str | None = None) -> Outcome | None:
+    """The SKIPPED outcome when the store already holds this model converted from the same files by this recipe
+    (and `also`, e.g. its int8 variant, is installed too); None when it must be converted."""
+    previous = already_converted(entry, store, source_files)
+    if not previous or (also is not None and not store.is_installed(also)):
+        return None
+    return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
+                   store.read_manifest()[entry.name].get("parity_max_abs"))

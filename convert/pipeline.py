@@ -16,7 +16,7 @@ from onnxocr.models.store import ModelStore
 from convert.errors import ConvertError
 from convert.importing import import_model
 from convert.outcome import (CONVERSION_RECIPE, CONVERTED, FAILED, NOT_CONVERTIBLE, SKIPPED, ImportOrigin, Log, Outcome,
-                             already_converted)
+                             skipped_outcome)
 from convert.graph.metadata import build_metadata, embed_metadata, read_metadata
 from convert.graph.optimize import optimize_file
 from convert.program.paddle_to_onnx import DEFAULT_OPSET, export_onnx
@@ -37,6 +37,11 @@ class ConvertOptions:
     dict_dirs: tuple[Path, ...] = ()  # local folders searched for dictionary files first
 
 
+def _int8_wanted(entry: ModelEntry, options: ConvertOptions) -> str | None:
+    """The int8 variant's store name when --quantize int8 asks for one."""
+    return int8_name(entry.name) if options.quantize == "int8" else None
+
+
 def _dictionary_for(entry: ModelEntry, catalog: Catalog, options: ConvertOptions, log: Log) -> Dictionary | None:
     if entry.task != "rec":
         return None
@@ -54,11 +59,9 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
         from convert.sources.onnx_rows import convert_pir_row
 
         return convert_pir_row(entry, catalog, store, options, log)
-    if not options.force:
-        previous = already_converted(entry, store, None)
-        if previous and (options.quantize != "int8" or store.is_installed(int8_name(entry.name))):
-            return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
-                           store.read_manifest()[entry.name].get("parity_max_abs"))
+    skipped = None if options.force else skipped_outcome(entry, store, None, _int8_wanted(entry, options))
+    if skipped is not None:
+        return skipped
     work_root = options.cache_dir / "work"
     work_root.mkdir(parents=True, exist_ok=True)
     try:
@@ -72,11 +75,9 @@ def convert_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, option
 
 def _convert_in(entry: ModelEntry, catalog: Catalog, store: ModelStore, options: ConvertOptions, work: Path, log: Log) -> Outcome:
     files = fetch_model_files(entry, options.cache_dir, work, source_dir=options.source_dir, log=log)
-    if not options.force:
-        previous = already_converted(entry, store, files.file_sha256)
-        if previous and (options.quantize != "int8" or store.is_installed(int8_name(entry.name))):
-            return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
-                           store.read_manifest()[entry.name].get("parity_max_abs"))
+    skipped = None if options.force else skipped_outcome(entry, store, files.file_sha256, _int8_wanted(entry, options))
+    if skipped is not None:
+        return skipped
     dictionary = _dictionary_for(entry, catalog, options, log)
     onnx_path = work / f"{entry.name}.onnx"
     program = prepare_program(files.model_file, files.params_file, work / "program")

@@ -95,13 +95,11 @@ def _row_dictionary(entry: ModelEntry, catalog: Catalog, onnx_file: Path, work: 
 def convert_pir_row(entry: ModelEntry, catalog: Catalog, store: ModelStore, options, log: Log = print):
     """Install one PaddleX-format row from the first source that works; never raises for a model-level failure."""
     from convert.importing import import_model
-    from convert.outcome import FAILED, SKIPPED, ImportOrigin, Outcome, already_converted
+    from convert.outcome import FAILED, ImportOrigin, Outcome, skipped_outcome
 
-    if not options.force:
-        previous = already_converted(entry, store, None)
-        if previous:
-            return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
-                           store.read_manifest()[entry.name].get("parity_max_abs"))
+    skipped = None if options.force else skipped_outcome(entry, store, None)
+    if skipped is not None:
+        return skipped
     work_root = options.cache_dir / "work"
     work_root.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []

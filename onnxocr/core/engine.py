@@ -209,6 +209,17 @@ class OnnxModel:
         value = self.input_shape[axis]
         return int(value) if isinstance(value, int) and value > 0 else None
 
+    def batch_limit(self) -> int | None:
+        """1 when the model fixes its batch axis at 1, None when the axis is free; a batch fixed at any other size is
+        a ModelLoadError (the stages batch line crops and pages one or several at a time)."""
+        fixed = self.fixed_dim(0)
+        if fixed is not None and fixed != 1:
+            raise ModelLoadError(
+                f"{self.role} model {self.path} has a fixed batch size of {fixed} (input shape {self.input_shape}): "
+                "re-export it with a dynamic batch axis (or batch size 1)"
+            )
+        return fixed
+
     def options_for(self, batch: np.ndarray) -> ort.RunOptions:
         """The RunOptions of a run on `batch`: the arena-shrinking ones when it is larger than keep_elements."""
         if self.keep_elements is not None and batch.size > self.keep_elements:

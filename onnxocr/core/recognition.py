@@ -150,16 +150,11 @@ class TextRecognizer:
                 f"rec model {model.path} outputs shape {out}, not (batch, time, classes): is it a CTC recogniser? "
                 "(pass detectors with --det-model, classifiers with --cls-model)"
             )
-        fixed_height, fixed_batch = model.fixed_dim(2), model.fixed_dim(0)
+        fixed_height, fixed_batch = model.fixed_dim(2), model.batch_limit()
         if fixed_height and config.image_height and int(config.image_height) != fixed_height:
             raise ModelLoadError(
                 f"rec model {model.path} has a fixed input height of {fixed_height} px but rec_image_height is "
                 f"{config.image_height}: drop rec_image_height or pass {fixed_height}"
-            )
-        if fixed_batch is not None and fixed_batch != 1:
-            raise ModelLoadError(
-                f"rec model {model.path} has a fixed batch size of {fixed_batch} (input shape {model.input_shape}): "
-                "re-export it with a dynamic batch axis (or batch size 1)"
             )
         self.model = model
         self.config = config
