@@ -11,20 +11,7 @@ from testlib import render_page
 pytestmark = pytest.mark.skipif(not DEJAVU.is_file(), reason=f"{DEJAVU} missing: `make test` installs fonts-dejavu-core")
 
 
-@pytest.fixture(scope="module")
-def ocr():
-    from onnxocr.models.catalog import load_catalog
-    from onnxocr.models.store import ModelStore
-
-    missing = [n for n in load_catalog().default_convert if not ModelStore().is_installed(n)]
-    if missing:
-        pytest.skip(f"default models not converted ({', '.join(missing)}): run `make convert`")
-    from onnxocr import OCR
-
-    return OCR()
-
-
-def test_the_thread_runner_equals_the_serial_runner_page_for_page(ocr, tmp_path):
+def test_the_thread_runner_equals_the_serial_runner_page_for_page(default_ocr, tmp_path):
     import cv2
 
     from onnxocr.io.readers import iter_pages
@@ -37,9 +24,9 @@ def test_the_thread_runner_equals_the_serial_runner_page_for_page(ocr, tmp_path)
     def run(runner):
         return [(p.source, p.page, p.result.text if p.result else None, bool(p.error)) for p in runner(iter_pages([tmp_path]))]
 
-    serial = run(serial_runner(ocr))
+    serial = run(serial_runner(default_ocr))
     assert [(s.rsplit("/", 1)[-1], n, failed) for s, n, _, failed in serial] == [
         ("a.png", 1, False), ("b.tiff", 1, False), ("b.tiff", 2, False), ("b.tiff", 3, False), ("c.png", None, True)]
     assert serial[0][2].splitlines() == ["Invoice 77", "Total due 12.50"]
     assert serial[2][2].splitlines() == page_lines(2, count=2)
-    assert run(thread_runner(ocr, 3)) == serial
+    assert run(thread_runner(default_ocr, 3)) == serial
