@@ -260,10 +260,10 @@ def run(
     rec_model: Optional[Path] = typer.Option(None, "--rec-model", help="Recognition ONNX file."),
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Character dictionary for --rec-model (when the model has none embedded)."),
     ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR the pages on a Ray cluster with N actors (RAY_ADDRESS, else a local one); every --format; needs onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
- **table_options,
+    **table_options,
 ) -> None:
     """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
-    from onnxocr.io.readers import DEFAULT_DPI, STDIN, parse_page_ranges
+    from onnxocr.io.readers import STDIN, parse_page_ranges
     from onnxocr.io.writers import NEEDS_WORDS
 
     try:
