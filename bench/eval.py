@@ -1,7 +1,7 @@
 """`make eval`: onnxocr's accuracy on the evaluation sets, side by side with PaddleOCR's own pipeline.
 
     python -m bench.eval [--data-root ../shared/data] [--limit N] [--datasets icdar2015,funsd,kannada]
-                         [--lang ch] [--version PP-OCRv6] [--space-recovery | --no-space-recovery]
+                         [--lang ch] [--ocr-version PP-OCRv6] [--space-recovery | --no-space-recovery]
                          [--det-model P] [--rec-model P] [--cls-model P] [--dict P] [--use-cls]
                          [--param det_db_box_thresh=0.6 ...] [--reference auto|none|PATH.json] [--out out/eval]
 
@@ -13,7 +13,7 @@ Datasets and metrics (definitions in bench/lib/metrics.py):
 - MILE Kannada pages: word-bag and character-bag F1, only when a `ka` recogniser is installed (or --lang ka
   models are given); skipped with a note otherwise.
 
-Columns: PaddleOCR 2.7.3 on Paddle Inference (with --version PP-OCRv4 and `--reference auto`: run in
+Columns: PaddleOCR 2.7.3 on Paddle Inference (with --ocr-version PP-OCRv4 and `--reference auto`: run in
 .venv-paddleocr when it exists, with the same ch PP-OCRv4 model files and parameters; results cached), then
 onnxocr (by default the catalog's default set, PP-OCRv6 small, with each model's own preprocessing). Without --space-recovery /
 --no-space-recovery onnxocr is run twice, with space recovery off (PaddleOCR's behaviour) and on.
@@ -31,11 +31,11 @@ import time
 
 from bench.lib import datasets, metrics
 from bench.systems.paddle_reference import DEFAULT_PARAMS as PADDLE_DEFAULT_PARAMS
+from bench.lib.report import machine_info
 from bench.lib.reference import (
     REPO_ROOT,
     describe_onnxocr,
     ensure_paddle_venv,
-    machine_info,
     make_onnxocr,
     onnxocr_overrides,
     paddle_venv_ready,
@@ -136,7 +136,7 @@ def parse_args(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="first N images of each dataset")
     ap.add_argument("--datasets", default=",".join(ALL_DATASETS))
     ap.add_argument("--lang", default=None, help="onnxocr catalog language (default: the catalog's, ch)")
-    ap.add_argument("--version", default=None, help="onnxocr catalog model version (default: the catalog's, PP-OCRv6)")
+    ap.add_argument("--ocr-version", "--version", dest="version", default=None, help="onnxocr catalog model version (default: the catalog's, PP-OCRv6)")
     ap.add_argument("--space-recovery", action=argparse.BooleanOptionalAction, default=None,
                     help="onnxocr's word-space recovery; unset: run both off and on")
     ap.add_argument("--rec-batch-mode", choices=("paddle", "width"), default=None,
@@ -199,7 +199,7 @@ def main(argv=None) -> int:
         loaded[d] = loader(args.data_root, args.limit)
 
     explicit = {"det": args.det_model, "rec": args.rec_model, "cls": args.cls_model, "dict": args.dict}
-    # PaddleOCR 2.7.3 runs the ch PP-OCRv4 models: the reference column only for --version PP-OCRv4 (the default
+    # PaddleOCR 2.7.3 runs the ch PP-OCRv4 models: the reference column only for --ocr-version PP-OCRv4 (the default
     # set is PP-OCRv6 now); there both systems get PaddleOCR's parameters. Otherwise onnxocr gets only the
     # --param values and each model's own preprocessing (its ONNX metadata) for the rest.
     default_models = not any(explicit.values()) and args.lang in (None, "ch") and args.version == "PP-OCRv4"
@@ -216,7 +216,7 @@ def main(argv=None) -> int:
     if args.reference != "none" and main_images:
         if args.reference == "auto":
             if not default_models:
-                notes.append("PaddleOCR reference: only for the ch PP-OCRv4 models (--version PP-OCRv4); skipped")
+                notes.append("PaddleOCR reference: only for the ch PP-OCRv4 models (--ocr-version PP-OCRv4); skipped")
             elif not paddle_venv_ready():
                 notes.append("PaddleOCR reference: .venv-paddleocr missing (run bench/systems/setup_paddleocr_venv.sh "
                              "or `make parity`); skipped")

@@ -18,7 +18,8 @@ import sys
 import time
 
 from bench.lib import datasets
-from bench.lib.reference import REPO_ROOT, machine_info
+from bench.lib.reference import REPO_ROOT
+from bench.lib.report import machine_info
 
 DEFAULT_SETS = "PP-OCRv6,PP-OCRv4,PP-OCRv5"
 
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
                 engines[version] = OCR(det_model=ModelStore().verify(det), rec_model=ModelStore().verify(rec),
                                        threads=args.threads)
             else:
-                engines[version] = OCR(lang="ch", version=version, threads=args.threads)
+                engines[version] = OCR("ch", version, threads=args.threads)
         except OnnxOCRError as exc:
             notes.append(f"{version}: skipped ({exc})")
     if not engines:

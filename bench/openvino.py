@@ -32,11 +32,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
@@ -45,19 +45,9 @@ import numpy as np  # noqa: E402
 
 from bench.lib import datasets  # noqa: E402
 from bench.lib.metrics import bag_counts, chars_of  # noqa: E402
+from bench.lib.report import cpu_model  # noqa: E402
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "openvino": "OpenVINOExecutionProvider"}
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> float:
@@ -193,7 +183,7 @@ def run_plain(venv: str, args) -> dict | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list | None = None) -> int:
+def parse_args(argv: list | None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10, help="first N FUNSD pages (sorted)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -208,8 +198,145 @@ def main(argv: list | None = None) -> int:
         help="also time the CPU provider of this venv's plain onnxruntime build, one subprocess per round ('' skips)",
     )
     parser.add_argument("--cpu-only", action="store_true", help=argparse.SUPPRESS)  # the --plain-venv subprocess
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def build_engines(threads: int, rec_modes: list) -> tuple[dict, dict]:
+    """One OCR per provider and recogniser batching (the detector is the same model and options in each), checked
+    to run on the provider asked for. Returns ({(device, mode): OCR}, {(device, mode): load seconds})."""
+    ocrs, load_s = {}, {}
+    for mode in rec_modes:
+        for dev in PROVIDERS:
+            ocrs[dev, mode], load_s[dev, mode] = build(dev, threads, mode)
+    for dev in PROVIDERS:
+        got = providers_of(ocrs[dev, rec_modes[0]])
+        if got["det"][0] != PROVIDERS[dev] or got["rec"][0] != PROVIDERS[dev]:
+            raise SystemExit(f"{dev}: sessions run on {got}, not {PROVIDERS[dev]}")
+    return ocrs, load_s
+
+
+def warm_up(ocrs: dict, load_s: dict, rec_modes: list, images: list, crops_per_page: list) -> dict:
+    """First calls (OpenVINO's first inference per session, caches): reported as cold, not counted."""
+    cold = {}
+    for dev in PROVIDERS:
+        clock, _ = det_pass(ocrs[dev, rec_modes[0]], images[:1])
+        cold[f"det {dev}"] = {"load_s": load_s[dev, rec_modes[0]], "first_page_wall_s": clock.wall}
+        for mode in rec_modes:
+            clock, _ = rec_pass(ocrs[dev, mode], crops_per_page[:1])
+            cold[f"rec {mode} {dev}"] = {"load_s": load_s[dev, mode], "first_page_wall_s": clock.wall}
+    return cold
+
+
+@dataclass
+class Rounds:
+    """Per (stage, device): CPU and wall seconds of every round, the last outputs; the plain venv's the same."""
+
+    times: dict
+    outputs: dict = field(default_factory=dict)
+    loads: list = field(default_factory=list)
+    plain: dict = field(default_factory=dict)
+    plain_texts: dict = field(default_factory=dict)
+    plain_version: str | None = None
+
+
+def time_rounds(args, ocrs: dict, stages: list, rec_modes: list, images: list, crops_per_page: list) -> Rounds:
+    """`args.rounds` rounds, the provider order alternating, plus the plain venv's subprocess once per round."""
+    rounds = Rounds({(st, dev): {"cpu": [], "wall": []} for st in stages for dev in PROVIDERS})
+    for r in range(args.rounds):
+        order = list(PROVIDERS) if r % 2 == 0 else list(PROVIDERS)[::-1]
+        rounds.loads.append(load_average())
+        print(f"[openvino] round {r + 1}/{args.rounds} order {order} load {rounds.loads[-1]:.2f}", file=sys.stderr)
+        for st in stages:
+            for dev in order:
+                if st == "det":
+                    clock, out = det_pass(ocrs[dev, rec_modes[0]], images)
+                else:
+                    clock, out = rec_pass(ocrs[dev, st.split()[1]], crops_per_page)
+                rounds.times[st, dev]["cpu"].append(clock.cpu)
+                rounds.times[st, dev]["wall"].append(clock.wall)
+                rounds.outputs[st, dev] = out
+                print(f"    {st:12s} {dev:9s} cpu {clock.cpu:7.2f} s  wall {clock.wall:7.2f} s", file=sys.stderr)
+        got = run_plain(args.plain_venv, args) if args.plain_venv else None
+        if got is not None:
+            rounds.plain_version = got["onnxruntime"]
+            for st in stages:
+                rounds.plain.setdefault(st, {"cpu": [], "wall": []})
+                rounds.plain[st]["cpu"].append(got[st]["cpu"])
+                rounds.plain[st]["wall"].append(got[st]["wall"])
+                if st != "det":
+                    rounds.plain_texts[st] = got[st]["texts"]
+                print(f"    {st:12s} cpu {rounds.plain_version:9s} cpu {got[st]['cpu']:7.2f} s  wall {got[st]['wall']:7.2f} s (subprocess)",
+                      file=sys.stderr)
+    return rounds
+
+
+def stage_row(st: str, rounds: Rounds, n_rounds: int, samples: list) -> dict:
+    """One table row: median seconds per provider, OpenVINO/CPU ratios, and how far the outputs agree."""
+    times, outputs, plain = rounds.times, rounds.outputs, rounds.plain
+    row = {"stage": st}
+    for dev in PROVIDERS:
+        row[f"{dev}_cpu_s"] = statistics.median(times[st, dev]["cpu"])
+        row[f"{dev}_wall_s"] = statistics.median(times[st, dev]["wall"])
+    for kind in ("cpu", "wall"):
+        row[f"openvino_over_cpu_{kind}"] = statistics.median(
+            o / c for o, c in zip(times[st, "openvino"][kind], times[st, "cpu"][kind]))
+    if st in plain and len(plain[st]["cpu"]) == n_rounds:
+        row["plain_cpu_s"] = statistics.median(plain[st]["cpu"])
+        row["plain_wall_s"] = statistics.median(plain[st]["wall"])
+        if st in rounds.plain_texts:
+            ref = [t for page in outputs[st, "cpu"] for t in page]
+            row["plain_char_bag_f1_vs_cpu"] = bag_counts(chars_of(rounds.plain_texts[st]), chars_of(ref)).f1
+    if st == "det":
+        a, b = outputs[st, "cpu"], outputs[st, "openvino"]
+        row["pages_same_box_count"] = sum(len(x) == len(y) for x, y in zip(a, b))
+        diffs = [float(np.abs(np.asarray(x, float) - np.asarray(y, float)).max()) for x, y in zip(a, b) if len(x) == len(y) and len(x)]
+        row["max_corner_diff_px"] = max(diffs) if diffs else 0.0
+        row["boxes_cpu"] = sum(len(x) for x in a)
+        row["boxes_openvino"] = sum(len(x) for x in b)
+    else:
+        a = [t for page in outputs[st, "cpu"] for t in page]
+        b = [t for page in outputs[st, "openvino"] for t in page]
+        row["lines"] = len(a)
+        row["lines_identical"] = sum(x == y for x, y in zip(a, b))
+        row["char_bag_f1"] = bag_counts(chars_of(b), chars_of(a)).f1
+        gt = [w for s in samples for w in s.words]
+        row["cpu_char_f1_vs_gt"] = bag_counts(chars_of(a), chars_of(gt)).f1
+        row["openvino_char_f1_vs_gt"] = bag_counts(chars_of(b), chars_of(gt)).f1
+    return row
+
+
+def print_markdown(rows: list, pages: int, plain_version: str | None, probe: dict | None) -> None:
+    print()
+    print("| stage | CPU EP cpu s | OpenVINO cpu s | ratio (cpu s) | CPU EP wall s | OpenVINO wall s | ratio (wall) | text |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        if row["stage"] == "det":
+            text = f"same box count on {row['pages_same_box_count']}/{pages} pages, corners within {row['max_corner_diff_px']:.2f} px"
+        else:
+            text = f"{row['lines_identical']}/{row['lines']} lines identical, char-bag F1 {row['char_bag_f1']:.4f}"
+        print(
+            f"| {row['stage']} | {row['cpu_cpu_s']:.2f} | {row['openvino_cpu_s']:.2f} | {row['openvino_over_cpu_cpu']:.2f} | "
+            f"{row['cpu_wall_s']:.2f} | {row['openvino_wall_s']:.2f} | {row['openvino_over_cpu_wall']:.2f} | {text} |"
+        )
+    if plain_version:
+        print()
+        print(f"| stage | CPU EP of onnxruntime {plain_version} (plain venv, subprocess) cpu s | wall s | text vs the in-process CPU EP |")
+        print("|---|---|---|---|")
+        for row in rows:
+            if "plain_cpu_s" in row:
+                f1 = row.get("plain_char_bag_f1_vs_cpu")
+                print(f"| {row['stage']} | {row['plain_cpu_s']:.2f} | {row['plain_wall_s']:.2f} | "
+                      f"{'char-bag F1 %.4f' % f1 if f1 is not None else ''} |")
+    if probe:
+        print()
+        print("| recogniser session | load s | first / second call at a new width (median) |")
+        print("|---|---|---|")
+        for k, v in probe.items():
+            print(f"| {k} | {v['load_s']:.2f} | {v['median_first_over_second']:.2f} |")
+
+
+def main(argv: list | None = None) -> int:
+    args = parse_args(argv)
     import onnxruntime as ort
 
     if args.cpu_only:
@@ -241,138 +368,28 @@ def main(argv: list | None = None) -> int:
         "rec_modes": rec_modes,
     }
     print(f"[openvino] {info}", file=sys.stderr)
-
-    # one OCR per provider and recogniser batching (the detector is the same model and options in each)
-    ocrs, load_s = {}, {}
-    for mode in rec_modes:
-        for dev in PROVIDERS:
-            ocrs[dev, mode], load_s[dev, mode] = build(dev, args.threads, mode)
-    for dev in PROVIDERS:
-        got = providers_of(ocrs[dev, rec_modes[0]])
-        if got["det"][0] != PROVIDERS[dev] or got["rec"][0] != PROVIDERS[dev]:
-            raise SystemExit(f"{dev}: sessions run on {got}, not {PROVIDERS[dev]}")
-
+    ocrs, load_s = build_engines(args.threads, rec_modes)
     # the crops both recognisers read: from the CPU provider's boxes
     _, cpu_boxes = det_pass(ocrs["cpu", rec_modes[0]], images)
     crops_per_page = [[crop_quad(img, box) for box in boxes] for img, boxes in zip(images, cpu_boxes)]
-    n_crops = sum(len(c) for c in crops_per_page)
-    print(f"[openvino] {n_crops} line crops on {len(images)} pages", file=sys.stderr)
-
-    # warm-up (first calls: OpenVINO's first inference per session, caches): reported as cold, not counted
-    cold = {}
-    for dev in PROVIDERS:
-        clock, _ = det_pass(ocrs[dev, rec_modes[0]], images[:1])
-        cold[f"det {dev}"] = {"load_s": load_s[dev, rec_modes[0]], "first_page_wall_s": clock.wall}
-        for mode in rec_modes:
-            clock, _ = rec_pass(ocrs[dev, mode], crops_per_page[:1])
-            cold[f"rec {mode} {dev}"] = {"load_s": load_s[dev, mode], "first_page_wall_s": clock.wall}
-
+    print(f"[openvino] {sum(len(c) for c in crops_per_page)} line crops on {len(images)} pages", file=sys.stderr)
+    cold = warm_up(ocrs, load_s, rec_modes, images, crops_per_page)
     stages = ["det"] + [f"rec {m}" for m in rec_modes]
-    times = {(st, dev): {"cpu": [], "wall": []} for st in stages for dev in PROVIDERS}
-    outputs = {}
-    loads = []
-    plain, plain_texts, plain_version = {}, {}, None
-    for r in range(args.rounds):
-        order = list(PROVIDERS) if r % 2 == 0 else list(PROVIDERS)[::-1]
-        loads.append(load_average())
-        print(f"[openvino] round {r + 1}/{args.rounds} order {order} load {loads[-1]:.2f}", file=sys.stderr)
-        for st in stages:
-            for dev in order:
-                if st == "det":
-                    clock, out = det_pass(ocrs[dev, rec_modes[0]], images)
-                else:
-                    clock, out = rec_pass(ocrs[dev, st.split()[1]], crops_per_page)
-                times[st, dev]["cpu"].append(clock.cpu)
-                times[st, dev]["wall"].append(clock.wall)
-                outputs[st, dev] = out
-                print(f"    {st:12s} {dev:9s} cpu {clock.cpu:7.2f} s  wall {clock.wall:7.2f} s", file=sys.stderr)
-        got = run_plain(args.plain_venv, args) if args.plain_venv else None
-        if got is not None:
-            plain_version = got["onnxruntime"]
-            for st in stages:
-                plain.setdefault(st, {"cpu": [], "wall": []})
-                plain[st]["cpu"].append(got[st]["cpu"])
-                plain[st]["wall"].append(got[st]["wall"])
-                if st != "det":
-                    plain_texts[st] = got[st]["texts"]
-                print(f"    {st:12s} cpu {plain_version:9s} cpu {got[st]['cpu']:7.2f} s  wall {got[st]['wall']:7.2f} s (subprocess)",
-                      file=sys.stderr)
-
-    rows = []
-    for st in stages:
-        row = {"stage": st}
-        for dev in PROVIDERS:
-            row[f"{dev}_cpu_s"] = statistics.median(times[st, dev]["cpu"])
-            row[f"{dev}_wall_s"] = statistics.median(times[st, dev]["wall"])
-        row["openvino_over_cpu_cpu"] = statistics.median(
-            o / c for o, c in zip(times[st, "openvino"]["cpu"], times[st, "cpu"]["cpu"])
-        )
-        row["openvino_over_cpu_wall"] = statistics.median(
-            o / c for o, c in zip(times[st, "openvino"]["wall"], times[st, "cpu"]["wall"])
-        )
-        if st in plain and len(plain[st]["cpu"]) == args.rounds:
-            row["plain_cpu_s"] = statistics.median(plain[st]["cpu"])
-            row["plain_wall_s"] = statistics.median(plain[st]["wall"])
-            if st in plain_texts:
-                ref = [t for page in outputs[st, "cpu"] for t in page]
-                row["plain_char_bag_f1_vs_cpu"] = bag_counts(chars_of(plain_texts[st]), chars_of(ref)).f1
-        if st == "det":
-            a, b = outputs[st, "cpu"], outputs[st, "openvino"]
-            row["pages_same_box_count"] = sum(len(x) == len(y) for x, y in zip(a, b))
-            diffs = [float(np.abs(np.asarray(x, float) - np.asarray(y, float)).max()) for x, y in zip(a, b) if len(x) == len(y) and len(x)]
-            row["max_corner_diff_px"] = max(diffs) if diffs else 0.0
-            row["boxes_cpu"] = sum(len(x) for x in a)
-            row["boxes_openvino"] = sum(len(x) for x in b)
-        else:
-            a = [t for page in outputs[st, "cpu"] for t in page]
-            b = [t for page in outputs[st, "openvino"] for t in page]
-            row["lines"] = len(a)
-            row["lines_identical"] = sum(x == y for x, y in zip(a, b))
-            row["char_bag_f1"] = bag_counts(chars_of(b), chars_of(a)).f1
-            gt = [w for s in samples for w in s.words]
-            row["cpu_char_f1_vs_gt"] = bag_counts(chars_of(a), chars_of(gt)).f1
-            row["openvino_char_f1_vs_gt"] = bag_counts(chars_of(b), chars_of(gt)).f1
-        rows.append(row)
-
+    rounds = time_rounds(args, ocrs, stages, rec_modes, images, crops_per_page)
+    rows = [stage_row(st, rounds, args.rounds, samples) for st in stages]
     probe = None
     if not args.no_probe:
         rec_path = str(ocrs["cpu", rec_modes[0]].recognizer.model.path)
         probe = shape_probe(rec_path, args.threads, [336, 416, 512, 608, 704, 800])
 
-    result = {**info, "plain_venv_onnxruntime": plain_version, "load_average": loads, "cold": cold, "rows": rows, "shape_probe": probe,
-              "raw": {f"{st} {dev}": v for (st, dev), v in times.items()}}
+    result = {**info, "plain_venv_onnxruntime": rounds.plain_version, "load_average": rounds.loads, "cold": cold, "rows": rows,
+              "shape_probe": probe, "raw": {f"{st} {dev}": v for (st, dev), v in rounds.times.items()}}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
     print(json.dumps({"rows": rows, "cold": cold, "shape_probe": probe and {k: {"load_s": v["load_s"], "median_first_over_second": v["median_first_over_second"]} for k, v in probe.items()}}, indent=1))
     if args.markdown:
-        print()
-        print("| stage | CPU EP cpu s | OpenVINO cpu s | ratio (cpu s) | CPU EP wall s | OpenVINO wall s | ratio (wall) | text |")
-        print("|---|---|---|---|---|---|---|---|")
-        for row in rows:
-            if row["stage"] == "det":
-                text = f"same box count on {row['pages_same_box_count']}/{len(images)} pages, corners within {row['max_corner_diff_px']:.2f} px"
-            else:
-                text = f"{row['lines_identical']}/{row['lines']} lines identical, char-bag F1 {row['char_bag_f1']:.4f}"
-            print(
-                f"| {row['stage']} | {row['cpu_cpu_s']:.2f} | {row['openvino_cpu_s']:.2f} | {row['openvino_over_cpu_cpu']:.2f} | "
-                f"{row['cpu_wall_s']:.2f} | {row['openvino_wall_s']:.2f} | {row['openvino_over_cpu_wall']:.2f} | {text} |"
-            )
-        if plain_version:
-            print()
-            print(f"| stage | CPU EP of onnxruntime {plain_version} (plain venv, subprocess) cpu s | wall s | text vs the in-process CPU EP |")
-            print("|---|---|---|---|")
-            for row in rows:
-                if "plain_cpu_s" in row:
-                    f1 = row.get("plain_char_bag_f1_vs_cpu")
-                    print(f"| {row['stage']} | {row['plain_cpu_s']:.2f} | {row['plain_wall_s']:.2f} | "
-                          f"{'char-bag F1 %.4f' % f1 if f1 is not None else ''} |")
-        if probe:
-            print()
-            print("| recogniser session | load s | first / second call at a new width (median) |")
-            print("|---|---|---|")
-            for k, v in probe.items():
-                print(f"| {k} | {v['load_s']:.2f} | {v['median_first_over_second']:.2f} |")
+        print_markdown(rows, len(images), rounds.plain_version, probe)
     return 0
 
 

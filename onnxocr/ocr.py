@@ -7,6 +7,7 @@ import dataclasses
 import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +17,21 @@ import numpy as np
 
 from onnxocr.models.catalog import Catalog, load_catalog
 from onnxocr.core.classification import AngleLabel, TextClassifier
-from onnxocr.config import EngineConfig, OCRConfig
+from onnxocr.config import PADDLE_REC_BATCH_SIZE, EngineConfig, OCRConfig, explicit_options, with_model_options
 from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, OptionError
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, OptionError, unexpected
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.core.orientation import (MODEL_TRUSTED_FROM, PageAngle, PageOrientation, angle_from_lines,
                                       to_page_coordinates, turn_upright)
 from onnxocr.models.packages import ModelSearch
-from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
-from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
+from onnxocr.models.resolve import ModelChoice, needed_tasks, resolve_models  # noqa: F401 - ModelChoice re-exported
+from onnxocr.io.pages import InputFile, Page, PageError
+from onnxocr.io.readers import DEFAULT_DPI, iter_pages
+from onnxocr.core.recognition import RecognizedText, TextRecognizer
 from onnxocr.result import OCRResult, TextLine, WordBox
 from onnxocr.core.spacing import recover_spaces, word_quads
 from onnxocr.models.store import ModelStore
@@ -49,16 +52,6 @@ def _split_providers(providers: Sequence[Any] | None) -> tuple[tuple[str, ...] |
         else:
             names.append(item)
     return tuple(names), options
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """Which file serves a task, and why (catalog name or explicit path)."""
-
-    task: str
-    path: Path
-    name: str | None  # catalog name, None for an explicit path
-    declared_height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,13 +89,14 @@ def _trim_heap() -> None:
         pass
 
 
-def _changed_options(config: OCRConfig) -> set[str]:
-    """Flat names of the det/rec fields (and drop_score) where `config` differs from OCRConfig()'s defaults:
-    what a caller's config object sets, which model metadata must not override."""
-    default = OCRConfig()
-    changed = {f"{stage}_{f.name}" for stage in ("det", "rec") for f in dataclasses.fields(getattr(config, stage))
-               if getattr(getattr(config, stage), f.name) != getattr(getattr(default, stage), f.name)}
-    return changed | ({"drop_score"} if config.drop_score != default.drop_score else set())
+def _model_search(store: str | Path | ModelStore | None, models_dir: str | Path | None) -> tuple[ModelStore, ModelSearch]:
+    """The store to read models from and the search over it: an explicit folder is searched alone; the default
+    store falls back on installed models wheels."""
+    if models_dir is not None and store is not None:
+        raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
+    explicit = store if store is not None else models_dir
+    primary = explicit if isinstance(explicit, ModelStore) else ModelStore(explicit)
+    return primary, ModelSearch(primary, include_packages=explicit is None)
 
 
 def recognizer_workers(config: OCRConfig) -> int:
@@ -121,22 +115,44 @@ def recognizer_batch_size(config: OCRConfig) -> int:
     the text does not change with threads=."""
     if config.rec.batch_size:
         return int(config.rec.batch_size)
-    return 1 if runs_on_cpu_only(config.engine) and config.rec.batch_mode == "width" else PADDLE_BATCH_SIZE
+    return 1 if runs_on_cpu_only(config.engine) and config.rec.batch_mode == "width" else PADDLE_REC_BATCH_SIZE
 
 
 class OCR:
     """Paddle-free PaddleOCR pipeline on onnxruntime. Safe to call from several threads at once.
 
-    >>> ocr = OCR(lang="en")                       # models from the store (or a models wheel), catalog picks them
-    >>> ocr = OCR(lang="en", models_dir="models")  # a folder written by `onnxocr models export`
-    >>> result = ocr("page.png")                   # path, bytes, or BGR / gray / BGRA numpy array
+    >>> ocr = OCR.from_catalog("en")                  # models from the store (or a models wheel), catalog picks them
+    >>> ocr = OCR.from_files(det="det.onnx", rec="rec.onnx", dict="keys.txt")   # ONNX files of your own
+    >>> ocr = OCR(lang="en", models_dir="models")     # a folder written by `onnxocr models export`
+    >>> result = ocr("page.png")                      # path, bytes, or BGR / gray / BGRA numpy array
     >>> [(line.text, line.score) for line in result.lines]
+
+    `OCR(...)` takes both kinds of choice (lang / ocr_version and the *_model paths; a path wins for its task).
+    Option keywords are the flat names of onnxocr/config.py's option table (det_box_thresh=, use_cls=, ...).
+    Precedence: built-in defaults < the model's own metadata < what the caller set (keywords or `config=`).
     """
+
+    @classmethod
+    def from_catalog(cls, lang: str | None = None, ocr_version: str | None = None, **options: Any) -> "OCR":
+        """Models from the catalog (models.toml) for a language and generation (e.g. "PP-OCRv6"; default: the
+        catalog's where the language has it), found in the store, a models wheel, or `models_dir=`."""
+        return cls(lang, ocr_version, **options)
+
+    @classmethod
+    def from_files(klass, det: str | Path | None = None, rec: str | Path | None = None, cls: str | Path | None = None,
+                   dict: str | Path | None = None, **options: Any) -> "OCR":  # noqa: A002 - the names users know
+        """Models from ONNX files, no catalog: `rec` is required; without `det` each image is one text line, without
+        `cls` no angle classification. `dict` is the recogniser's character list when its metadata has none."""
+        if rec is None:
+            raise OnnxOCRError("OCR.from_files needs rec= (the recognition model)")
+        options.setdefault("use_det", det is not None)
+        options.setdefault("use_cls", cls is not None)
+        return klass(det_model=det, rec_model=rec, cls_model=cls, dict_path=dict, **options)
 
     def __init__(
         self,
         lang: str | None = None,
-        version: str | None = None,
+        ocr_version: str | None = None,
         *,
         det_model: str | Path | None = None,
         cls_model: str | Path | None = None,
@@ -152,54 +168,50 @@ class OCR:
         catalog: str | Path | Catalog | None = None,
         store: str | Path | ModelStore | None = None,
         models_dir: str | Path | None = None,
+        version: str | None = None,
         **options: Any,
     ) -> None:
+        if version is not None:  # the old name, kept for one release
+            warnings.warn("OCR(version=...) is deprecated: use ocr_version=", DeprecationWarning, stacklevel=2)
+            ocr_version = ocr_version or version
         # what a recogniser of another language is built with (see `variant`): everything but lang and the models
         self._init_args = dict(
             device=device, providers=providers, threads=threads, provider_options=provider_options,
             session_options=session_options, config=config, catalog=catalog, store=store, models_dir=models_dir, **options,
         )
         names, from_list = _split_providers(providers)
-        merged = {**from_list, **(provider_options or {})} or None
-        base = config or OCRConfig()
-        user_options = dict(
-            options,
-            engine_device=device,
-            engine_providers=names,
-            engine_intra_op_threads=threads,
-            engine_provider_options=merged,
-            engine_session_options=session_options,
-        )
-        self.config = base.replace(**user_options)
+        named = dict(engine_device=device, engine_providers=names, engine_intra_op_threads=threads,
+                     engine_provider_options={**from_list, **(provider_options or {})} or None, engine_session_options=session_options)
+        # what the caller set (None = not set): the config object's explicit fields, then the keywords
+        caller = (config or OCRConfig()).replace(**{**options, **{k: v for k, v in named.items() if v is not None}})
+        if explicit_options(caller) & {"det_limit_side_len", "det_limit_type"} and "det_scale" not in explicit_options(caller):
+            caller = caller.replace(det_scale="model")  # the caller's size limits win over the text-scale rule
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-        if models_dir is not None and store is not None:
-            raise OnnxOCRError("pass either models_dir= or store=, not both (they name the same thing)")
-        explicit_store = store if store is not None else models_dir
-        self.store = explicit_store if isinstance(explicit_store, ModelStore) else ModelStore(explicit_store)
-        # An explicit folder is searched alone; the default store falls back on installed models wheels.
-        self.model_search = ModelSearch(self.store, include_packages=explicit_store is None)
         self._init_args["catalog"] = self.catalog
         self._languages: OrderedDict[str, OCR] = OrderedDict()  # rec model name -> recogniser-only OCR, oldest first
         self._languages_lock = threading.Lock()
         self._loading_lock = threading.Lock()
-        self.lang = self.catalog.resolve_lang(lang or self.catalog.default_lang)
+        self.store, self.model_search = _model_search(store, models_dir)
         explicit = {"det": det_model, "cls": cls_model, "rec": rec_model}
-        need = {"rec"} | ({"det"} if self.config.use_det else set()) | ({"cls"} if self.config.use_cls else set())
-        need |= {task for task, path in explicit.items() if path is not None}
-        self.version, model_set = (None, {}) if all(explicit[t] for t in need) else self.catalog.model_set(self.lang, version)
-        fallback = self.catalog.fallbacks.get(self.lang)
-        if fallback and model_set and not self._installed(model_set, need, explicit):
-            # e.g. --lang es --version PP-OCRv2 without es_mobile_v2.0_rec converted: the latin recogniser of the
-            # same generation, as PaddleOCR 2.0 did
-            if self.version in self.catalog.languages[fallback]:
-                fallback_set = self.catalog.model_set(fallback, self.version)[1]
-                if self._installed(fallback_set, need, explicit):
-                    self.lang, model_set = fallback, fallback_set
-        self._check_installed([model_set[t] for t in sorted(need) if explicit[t] is None and t in model_set])
-        self.models = {task: self._choose(task, explicit[task], model_set) for task in sorted(need)}
-        engine = self.config.engine
+        plan = resolve_models(self.catalog, lang, ocr_version, explicit, needed_tasks(caller.use_det, caller.use_cls, explicit),
+                              lambda name: self.model_search.holder(name) is not None, self.model_search.where())
+        self.lang, self.ocr_version = plan.lang, plan.ocr_version
+        self.models = {task: choice if choice.name is None else dataclasses.replace(choice, path=self.model_search.verify(choice.name))
+                       for task, choice in plan.models.items()}
+        rec_workers = recognizer_workers(caller)
+        engine = caller.engine
         det = self._load("det", engine) if "det" in self.models else None
         cls = self._load("cls", engine) if "cls" in self.models else None
+        # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
+        rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
+        # what each model says about its own preprocessing, under what the caller set
+        self.model_options = {
+            **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
+            **options_from_metadata("rec", rec.metadata, str(rec.path)),
+        }
+        self.config = with_model_options(caller, {**self.model_options, "rec_batch_size": recognizer_batch_size(caller)})
+        self.detector = TextDetector(det, self.config.det) if det is not None else None
+        self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         # The page-orientation model (language-independent, so outside the language's set). "auto" needs it now;
         # "documents" needs it for the first document page: OCR()(image) works without it, and pages() /
         # read_page() raise `orientation_error` (one line naming the command that installs it).
@@ -215,56 +227,18 @@ class OCR:
         # the second opinion when the page model is unsure: the 0/180 line classifier over the page's lines
         self.orientation_classifier: TextClassifier | None = None
         if self.orientation is not None and self.config.use_det:
-            self.orientation_classifier = (TextClassifier(cls, self.config.cls) if cls is not None
+            self.orientation_classifier = (self.classifier if self.classifier is not None
                                            else self._line_classifier(cls_model, engine))
-        rec_workers = recognizer_workers(self.config)
-        # parallel recogniser runs each take one onnxruntime thread: the workers are the parallelism
-        rec = self._load("rec", dataclasses.replace(engine, intra_op_threads=1) if rec_workers > 1 else engine)
-        # what each model says about its own preprocessing, under the caller's explicit options
-        self.model_options = {
-            **(options_from_metadata("det", det.metadata, str(det.path)) if det is not None else {}),
-            **options_from_metadata("rec", rec.metadata, str(rec.path)),
-        }
-        pinned = {k for k, v in user_options.items() if v is not None} | _changed_options(base)
-        if pinned & {"det_limit_side_len", "det_limit_type"} and "det_scale" not in pinned:
-            user_options["det_scale"] = "model"  # the caller's size limits win over the text-scale rule
-        self.config = base.replace(**{k: v for k, v in self.model_options.items() if k not in pinned}).replace(**user_options)
-        self.detector = TextDetector(det, self.config.det) if det is not None else None
-        self.classifier = TextClassifier(cls, self.config.cls) if cls is not None else None
         chars, chars_source = self._dictionary(rec, dict_path)
-        self.config = self.config.replace(rec_batch_size=recognizer_batch_size(self.config))
-        self.recognizer = TextRecognizer(
-            rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers
-        )
+        self.recognizer = TextRecognizer(rec, self.config.rec, chars, chars_source, self.models["rec"].declared_height, workers=rec_workers)
         self.space_recovery = self.config.rec.space_recovery
         if self.space_recovery is None:
             self.space_recovery = self.recognizer.charset.has_latin_letters
 
-    # -- model resolution -------------------------------------------------------------------------------
-    def _choose(self, task: str, path: str | Path | None, model_set: dict[str, str]) -> ModelChoice:
-        if path is not None:
-            return ModelChoice(task=task, path=Path(path), name=None)
-        name = model_set.get(task)
-        if name is None:
-            raise ModelNotFoundError(f"language {self.lang!r} ({self.version}) has no {task} model in the catalog; pass --{task}-model PATH")
-        entry = self.catalog.model(name)
-        height = entry.input_shape[1] if task == "rec" and len(entry.input_shape) == 3 and entry.input_shape[1] > 0 else None
-        return ModelChoice(task=task, path=self.model_search.verify(name), name=name, declared_height=height)
-
-    def _installed(self, model_set: dict[str, str], need: set[str], explicit: dict[str, Any]) -> bool:
-        return all(self.model_search.holder(model_set[t]) is not None for t in need if explicit[t] is None and t in model_set)
-
-    def _check_installed(self, names: list[str]) -> None:
-        """One error naming every catalog model this language needs that the store lacks."""
-        missing = [n for n in names if self.model_search.holder(n) is None]
-        if missing:
-            listed = ", ".join(f"{n} ({self.catalog.model(n).task})" for n in missing)
-            raise ModelNotFoundError(
-                f"--lang {self.lang} ({self.version}) needs {listed}, not installed in {self.model_search.where()}: produce "
-                f'{"it" if len(missing) == 1 else "them"} with `make convert MODELS="{" ".join(missing)}"` '
-                "(or pip install the models wheel from `make dist`, set ONNXOCR_HOME to a store or "
-                "`onnxocr models export` folder that has them, or pass --det-model/--rec-model/--cls-model PATHs)"
-            )
+    @property
+    def version(self) -> str | None:
+        """Deprecated name of `ocr_version` (the model generation in use)."""
+        return self.ocr_version
 
     def _orientation_model(self, path: str | Path | None, engine: EngineConfig) -> PageOrientation:
         """The page-orientation model: `path`, else the catalog's orientation_model from the store / a models wheel.
@@ -388,7 +362,7 @@ class OCR:
         reader = self if lang is None and version is None else self._reader(lang, version)
         clone = copy.copy(self)
         if reader is not self:
-            clone.lang, clone.version = reader.lang, reader.version
+            clone.lang, clone.ocr_version = reader.lang, reader.ocr_version
             clone.models = {**self.models, "rec": reader.models["rec"]}
             clone.recognizer, clone.space_recovery = reader.recognizer, reader.space_recovery
             clone.config = dataclasses.replace(self.config, rec=reader.config.rec, drop_score=reader.config.drop_score)
@@ -556,17 +530,18 @@ class OCR:
         if self.orientation_error is not None and self.config.page_orientation == "documents":
             raise ModelNotFoundError(self.orientation_error)
         for item, page in iter_pages(inputs, dpi=dpi, pages=pages, max_pixels=self.config.max_image_pixels):
-            if isinstance(page, PageError):
-                yield PageResult(item, page.source, page.page, error=page.message)
-                continue
-            try:
-                result = self._read(page.image, document=True)
-            except OnnxOCRError as exc:
-                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
-                continue
-            except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
-                reason = (str(exc).strip().splitlines() or [""])[0][:200]
-                yield PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: unexpected {type(exc).__name__}: {reason}")
-                continue
-            result = dataclasses.replace(result, source=page.source, page=page.page)
-            yield PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)
+            yield self.page(item, page)  # the serial runner (onnxocr/runners.py has the others)
+
+    def page(self, item: InputFile | None, page: Page | PageError) -> PageResult:
+        """The record builder every runner shares: one read page (or the reader's error) -> its PageResult.
+        A failure of this page becomes the result's one-line `error`; nothing is raised for a bad page."""
+        if isinstance(page, PageError):
+            return PageResult(item, page.source, page.page, error=page.message)
+        try:
+            result = self._read(page.image, document=True)  # a document page: page orientation as configured
+        except OnnxOCRError as exc:
+            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {exc}")
+        except Exception as exc:  # a page nobody foresaw must not cost the user the other pages
+            return PageResult(item, page.source, page.page, error=f"{page.source} page {page.page}: {unexpected(exc)}")
+        result = dataclasses.replace(result, source=page.source, page=page.page)
+        return PageResult(item, page.source, page.page, result=result, image=page.image, dpi=page.dpi)

@@ -1,6 +1,6 @@
 """`make dist`: the runtime wheel plus one models wheel per model set, built from the converted store.
 
-    python tools/build_wheels.py [--out dist] [--lang ch --lang fr ...] [--version PP-OCRv4]
+    python tools/build_wheels.py [--out dist] [--lang ch --lang fr ...] [--ocr-version PP-OCRv4]
 
 Without --lang it builds the catalog's default set (whatever models.toml names as default). A models wheel is
 named `onnxocr-runtime-models-<version>[-<lang>]` (lang only for non-default languages), so it cannot collide
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "dist")
     parser.add_argument("--lang", action="append", help="language whose model set to package (repeat) [default: the catalog default set]")
-    parser.add_argument("--version", help="model-set version for --lang")
+    parser.add_argument("--ocr-version", "--version", dest="version", help="model-set version for --lang")
     parser.add_argument("--no-runtime", action="store_true", help="build only the models wheels")
     args = parser.parse_args(argv)
     catalog = load_catalog()

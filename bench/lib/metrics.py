@@ -1,10 +1,9 @@
-"""Scoring functions for the accuracy tooling (pure Python, standard library only).
+"""Scoring functions for the accuracy tooling.
 
 Geometry
-    polygon_area, quad_iou: exact intersection-over-union of two simple polygons (quads). Each polygon is split
-    into triangles (ear clipping), and the intersection area is the sum of the convex-convex intersections of
-    every triangle pair (Sutherland-Hodgman clipping). This is exact for any simple polygon, convex or not.
-    A self-intersecting ("bow-tie") quad is not a simple polygon; it is replaced by its convex hull.
+    polygon_area, quad_iou: exact intersection-over-union of two simple polygons (quads), convex or not, by
+    pyclipper's polygon clipping (Clipper, a runtime dependency already) on coordinates scaled to 1/65536 px.
+    A self-intersecting ("bow-tie") quad is not a simple polygon; it is replaced by its convex hull (OpenCV).
 
 ICDAR 2015 detection (Challenge 4, task 4.1, IoU protocol) -- our own implementation of the published rule:
     - GT regions transcribed `###` are don't-care.
@@ -36,177 +35,57 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-Point = tuple  # (x, y)
+import cv2
+import numpy as np
+import pyclipper
 
 EPS = 1e-12
 
 
 # --------------------------------------------------------------------------------------------------- geometry
 
-def _pts(poly) -> list:
-    return [(float(p[0]), float(p[1])) for p in poly]
+_SCALE = float(1 << 16)  # pyclipper works on integers: coordinates are scaled to 1/65536 px
 
 
-def signed_area(poly) -> float:
-    """Shoelace signed area; positive for counter-clockwise in a y-up frame (clockwise on screen)."""
-    pts = _pts(poly)
-    s = 0.0
-    n = len(pts)
-    for i in range(n):
-        x1, y1 = pts[i]
-        x2, y2 = pts[(i + 1) % n]
-        s += x1 * y2 - x2 * y1
-    return s / 2.0
+def _path(poly) -> list:
+    """Integer pyclipper path of a polygon; a self-intersecting one ("bow-tie" quad) becomes its convex hull."""
+    pts = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
+    path = [(round(x * _SCALE), round(y * _SCALE)) for x, y in pts]
+    if len(path) >= 3 and len(pyclipper.SimplifyPolygon(path, pyclipper.PFT_NONZERO)) > 1:
+        path = [(round(x * _SCALE), round(y * _SCALE)) for x, y in convex_hull(pts)]
+    return path
+
+
+def _area(path) -> float:
+    return abs(pyclipper.Area(path)) / (_SCALE * _SCALE) if len(path) >= 3 else 0.0
 
 
 def polygon_area(poly) -> float:
-    return abs(signed_area(poly))
-
-
-def _cross(o, a, b) -> float:
-    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+    """Area of a simple polygon (of the convex hull of a self-intersecting one), any orientation."""
+    return _area(_path(poly))
 
 
 def convex_hull(points) -> list:
-    """Andrew's monotone chain; counter-clockwise (positive signed area), no repeated end point."""
-    pts = sorted(set(_pts(points)))
-    if len(pts) <= 2:
-        return pts
-    lower, upper = [], []
-    for p in pts:
-        while len(lower) >= 2 and _cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and _cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
-
-
-def _segments_cross(p1, p2, p3, p4) -> bool:
-    d1, d2 = _cross(p3, p4, p1), _cross(p3, p4, p2)
-    d3, d4 = _cross(p1, p2, p3), _cross(p1, p2, p4)
-    return ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 * d2 < 0 and d3 * d4 < 0
-
-
-def is_simple(poly) -> bool:
-    """True if no two non-adjacent edges of the polygon properly cross."""
-    pts = _pts(poly)
-    n = len(pts)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if j == i + 1 or (i == 0 and j == n - 1):
-                continue
-            if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
-                return False
-    return True
-
-
-def _point_in_triangle(p, a, b, c) -> bool:
-    return _cross(a, b, p) >= -EPS and _cross(b, c, p) >= -EPS and _cross(c, a, p) >= -EPS
-
-
-def triangulate(poly) -> list:
-    """Ear-clipping triangulation of a simple polygon; triangles are counter-clockwise (positive area).
-
-    A non-simple polygon is replaced by its convex hull first. Degenerate (zero-area) input gives [].
-    """
-    pts = _pts(poly)
-    if len(pts) < 3:
-        return []
-    if not is_simple(pts):
-        pts = convex_hull(pts)
-        if len(pts) < 3:
-            return []
-    if polygon_area(pts) <= EPS:
-        return []
-    if signed_area(pts) < 0:
-        pts = pts[::-1]
-    idx = list(range(len(pts)))
-    tris = []
-    guard = 0
-    while len(idx) > 3 and guard < 10 * len(pts):
-        guard += 1
-        n = len(idx)
-        for k in range(n):
-            a, b, c = pts[idx[(k - 1) % n]], pts[idx[k]], pts[idx[(k + 1) % n]]
-            if _cross(a, b, c) <= EPS:  # reflex or collinear vertex: not an ear
-                continue
-            if any(_point_in_triangle(pts[m], a, b, c) for m in idx if pts[m] not in (a, b, c)):
-                continue
-            tris.append([a, b, c])
-            del idx[k]
-            break
-        else:  # no ear found (numerically degenerate); fall back to a fan over the hull
-            hull = convex_hull([pts[m] for m in idx])
-            tris.extend([hull[0], hull[i], hull[i + 1]] for i in range(1, len(hull) - 1))
-            idx = []
-    if len(idx) == 3:
-        tri = [pts[m] for m in idx]
-        if polygon_area(tri) > EPS:
-            tris.append(tri)
-    return tris
-
-
-def clip_convex(subject, clip) -> list:
-    """Sutherland-Hodgman: intersection polygon of `subject` with the convex, counter-clockwise `clip`."""
-    output = _pts(subject)
-    clip = _pts(clip)
-    n = len(clip)
-    for i in range(n):
-        if not output:
-            break
-        a, b = clip[i], clip[(i + 1) % n]
-        inp, output = output, []
-        m = len(inp)
-        for j in range(m):
-            cur, prev = inp[j], inp[j - 1]
-            cur_in = _cross(a, b, cur) >= 0
-            prev_in = _cross(a, b, prev) >= 0
-            if cur_in:
-                if not prev_in:
-                    output.append(_line_intersection(prev, cur, a, b))
-                output.append(cur)
-            elif prev_in:
-                output.append(_line_intersection(prev, cur, a, b))
-    return output
-
-
-def _line_intersection(p1, p2, a, b):
-    """Intersection of segment p1-p2 with the infinite line a-b (p1 and p2 are on different sides)."""
-    d1 = _cross(a, b, p1)
-    d2 = _cross(a, b, p2)
-    t = d1 / (d1 - d2) if abs(d1 - d2) > EPS else 0.0
-    return (p1[0] + t * (p2[0] - p1[0]), p1[1] + t * (p2[1] - p1[1]))
-
-
-def _bbox(pts):
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    return min(xs), min(ys), max(xs), max(ys)
+    """The convex hull of points as [(x, y)], counter-clockwise in a y-up frame (OpenCV)."""
+    hull = cv2.convexHull(np.asarray(points, dtype=np.float32).reshape(-1, 2))
+    return [(float(x), float(y)) for x, y in hull.reshape(-1, 2)]
 
 
 def intersection_area(poly_a, poly_b) -> float:
-    a, b = _pts(poly_a), _pts(poly_b)
-    ax0, ay0, ax1, ay1 = _bbox(a)
-    bx0, by0, bx1, by1 = _bbox(b)
-    if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:
+    """Exact area shared by two polygons (convex or not), by pyclipper's polygon clipping."""
+    a, b = _path(poly_a), _path(poly_b)
+    if _area(a) <= EPS or _area(b) <= EPS:
         return 0.0
-    total = 0.0
-    tris_b = triangulate(b)
-    for ta in triangulate(a):
-        for tb in tris_b:
-            inter = clip_convex(ta, tb)
-            if len(inter) >= 3:
-                total += polygon_area(inter)
-    return total
+    clipper = pyclipper.Pyclipper()
+    clipper.AddPath(a, pyclipper.PT_SUBJECT, True)
+    clipper.AddPath(b, pyclipper.PT_CLIP, True)
+    pieces = clipper.Execute(pyclipper.CT_INTERSECTION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
+    return sum(_area(piece) for piece in pieces)
 
 
 def quad_iou(poly_a, poly_b) -> float:
     """Intersection over union of two simple polygons (0.0 when either is degenerate)."""
-    area_a = polygon_area(poly_a) if is_simple(poly_a) else polygon_area(convex_hull(poly_a))
-    area_b = polygon_area(poly_b) if is_simple(poly_b) else polygon_area(convex_hull(poly_b))
+    area_a, area_b = polygon_area(poly_a), polygon_area(poly_b)
     if area_a <= EPS or area_b <= EPS:
         return 0.0
     inter = intersection_area(poly_a, poly_b)

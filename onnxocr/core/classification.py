@@ -40,12 +40,7 @@ class TextClassifier:
                 f"cls model {model.path} outputs shape {out}, not (batch, {len(config.labels)}) angle scores: "
                 "is it the text-angle classifier? (pass detectors with --det-model, recognisers with --rec-model)"
             )
-        fixed_batch = model.fixed_dim(0)
-        if fixed_batch is not None and fixed_batch != 1:
-            raise ModelLoadError(
-                f"cls model {model.path} has a fixed batch size of {fixed_batch} (input shape {model.input_shape}): "
-                "re-export it with a dynamic batch axis (or batch size 1)"
-            )
+        fixed_batch = model.batch_limit()
         self.model = model
         self.config = config
         # a height or width the model fixes wins over cls_image_shape (onnxruntime refuses any other size)

@@ -14,7 +14,7 @@ import onnxruntime as ort
 
 from onnxocr.config import EngineConfig
 from onnxocr.core.det_scale import MAX_PIXELS
-from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError
+from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError, first_line
 
 log = logging.getLogger("onnxocr")
 
@@ -178,9 +178,9 @@ class OnnxModel:
                 provider_options=[o for _, o in providers],
             )
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc, default=type(exc).__name__)
             raise ModelLoadError(
-                f"{role} model {self.path} could not be loaded ({reason[:200]}): the file is corrupt or not an "
+                f"{role} model {self.path} could not be loaded ({reason}): the file is corrupt or not an "
                 "ONNX model; convert or download it again"
             ) from None
         active = self.session.get_providers()
@@ -211,6 +211,17 @@ class OnnxModel:
             return None
         value = self.input_shape[axis]
         return int(value) if isinstance(value, int) and value > 0 else None
+
+    def batch_limit(self) -> int | None:
+        """1 when the model fixes its batch axis at 1, None when the axis is free; a batch fixed at any other size is
+        a ModelLoadError (the stages batch line crops and pages one or several at a time)."""
+        fixed = self.fixed_dim(0)
+        if fixed is not None and fixed != 1:
+            raise ModelLoadError(
+                f"{self.role} model {self.path} has a fixed batch size of {fixed} (input shape {self.input_shape}): "
+                "re-export it with a dynamic batch axis (or batch size 1)"
+            )
+        return fixed
 
     def options_for(self, batch: np.ndarray) -> ort.RunOptions:
         """The RunOptions of a run on `batch`: the arena-shrinking ones when it is larger than keep_elements."""

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from onnxocr.config import RecConfig
+from onnxocr.config import PADDLE_REC_BATCH_SIZE, RecConfig
 from onnxocr.core.crop import aspect_order, fitted_width, ink_columns, line_pieces, resize_normalize_pad
 from onnxocr.core.dictionary import CharacterSet, fit_character_set
 from onnxocr.core.engine import OnnxModel, check_input_rank
 from onnxocr.errors import ModelLoadError
 
 _LTR_RUN = re.compile(r"[a-zA-Z0-9 :*./%+-]")
-PADDLE_BATCH_SIZE = 6  # PaddleOCR's rec_batch_num: batches on a GPU or one session
 MIN_INPUT_WIDTH = 16  # narrowest recogniser input in "width" batching (the network downsamples width by 4-8)
 MAX_LINE_PIECES = 8  # a line longer than this many max_width pieces is squeezed to fit (only absurd aspect ratios)
 
@@ -151,16 +150,11 @@ class TextRecognizer:
                 f"rec model {model.path} outputs shape {out}, not (batch, time, classes): is it a CTC recogniser? "
                 "(pass detectors with --det-model, classifiers with --cls-model)"
             )
-        fixed_height, fixed_batch = model.fixed_dim(2), model.fixed_dim(0)
+        fixed_height, fixed_batch = model.fixed_dim(2), model.batch_limit()
         if fixed_height and config.image_height and int(config.image_height) != fixed_height:
             raise ModelLoadError(
                 f"rec model {model.path} has a fixed input height of {fixed_height} px but rec_image_height is "
                 f"{config.image_height}: drop rec_image_height or pass {fixed_height}"
-            )
-        if fixed_batch is not None and fixed_batch != 1:
-            raise ModelLoadError(
-                f"rec model {model.path} has a fixed batch size of {fixed_batch} (input shape {model.input_shape}): "
-                "re-export it with a dynamic batch axis (or batch size 1)"
             )
         self.model = model
         self.config = config
@@ -170,7 +164,7 @@ class TextRecognizer:
         if fixed_batch == 1:
             self.batch_size = 1
         else:  # None: PaddleOCR's 6 (the pipeline resolves it per device, see pipeline.recognizer_batch_size)
-            self.batch_size = max(1, int(config.batch_size or PADDLE_BATCH_SIZE))
+            self.batch_size = max(1, int(config.batch_size or PADDLE_REC_BATCH_SIZE))
         # widest input: a fixed width is honoured as it is (crops are squeezed into it, as PaddleOCR does)
         self.max_width = self.fixed_width or max(int(config.max_width), MIN_INPUT_WIDTH)
         num_classes = out[2] if isinstance(out[2], int) and out[2] > 0 else self._probe_num_classes()

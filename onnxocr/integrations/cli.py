@@ -12,8 +12,8 @@ from typing import List, Optional
 
 import typer
 
-from onnxocr.config import ClsConfig, DetConfig, OCRConfig, RecConfig
-from onnxocr.errors import OnnxOCRError
+from onnxocr.config import DEFAULT_DPI
+from onnxocr.errors import OnnxOCRError, first_line
 
 EXIT_INPUT_FAILED = 1
 EXIT_SETUP_FAILED = 2
@@ -159,6 +159,21 @@ class _Outputs:
         self._writer.add(page.result, page.image, page.dpi)
         self._pages += 1
 
+    def add_error(self, page) -> None:
+        """A failed input or page: an error record where the format has one (jsonl), in the output its pages go
+        to; with -o DIR/ only into a document already open for that input (a failed input writes no file)."""
+        from onnxocr.io.writers import WRITERS
+
+        if not WRITERS[self.fmt].records_errors:
+            return
+        key = page.input.path if self.folder is not None and page.input is not None else "all"
+        if self.folder is not None and key != self._key:
+            return
+        if self._writer is None:
+            self._open(self.target(page.input))
+            self._key = key
+        self._writer.add_error(page.source, page.page, page.error)
+
     def _open(self, target: Path | None) -> None:
         from onnxocr.io.writers import make_writer
 
@@ -197,47 +212,59 @@ class _Outputs:
             raise
 
 
-ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="OCR images and documents with PaddleOCR models on onnxruntime.")
+def _with_option_table(command, config_class=None):
+    """Give `command` (whose signature ends in **table_options) one typer option per OCR option that has a CLI
+    flag in the option table (onnxocr/config.py): name, help and default come from there, nowhere else."""
+    import functools
+    import inspect
+
+    from onnxocr.config import option_table
+
+    types = {"int": Optional[int], "float": Optional[float], "bool": Optional[bool]}
+    own = [p for p in inspect.signature(command).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    table = [
+        inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, annotation=types.get(spec.kind, Optional[str]),
+                          default=typer.Option(None, *spec.cli.split(" "), help=spec.help_text()))
+        for spec in option_table(config_class).values() if spec.cli
+    ]
+    names = {p.name for p in table}
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        return command(**{k: v for k, v in kwargs.items() if k not in names}, **{k: kwargs[k] for k in names})
+
+    wrapper.__signature__ = inspect.Signature([*own, *table])
+    wrapper.__annotations__ = {**{k: v for k, v in command.__annotations__.items() if k != "table_options"},
+                               **{p.name: p.annotation for p in table}}
+    return wrapper
+
+
+ocr_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="OCR images and documents with PaddleOCR models on onnxruntime.")
 
 
 @ocr_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@_with_option_table
 def run(
     inputs: List[str] = typer.Argument(..., help="Images (JPEG, PNG, BMP, TIFF incl. multi-page, WebP, GIF, PNM), PDFs, folders (recursive, sorted), glob patterns, `-` for stdin, @list.txt (one path per line)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help=LANG_HELP),
-    version: Optional[str] = typer.Option(None, "--version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: PP-OCRv6 where it covers the language's script, else the language's first set]."),
+    ocr_version: Optional[str] = typer.Option(None, "--ocr-version", help="Model generation: PP-OCRv6, PP-OCRv5, PP-OCRv4 or PP-OCRv2 [default: the catalog's (PP-OCRv6) where it covers the language's script, else the language's first set]. `--version` prints the program's version."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format: text (pages separated by form feeds), json, jsonl (one object per page), tsv (tesseract's columns), hocr, alto (v4), pdf (searchable)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to FILE (atomically) instead of stdout; `-` = stdout; DIR/ = one file per input, mirroring the input tree."),
-    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help="Resolution PDF pages are rendered at [default: 300, measured: README, Documents]."),
+    dpi: float = typer.Option(None, "--dpi", min=10, max=1200, help=f"Resolution PDF pages are rendered at [default: {DEFAULT_DPI}, measured: README, Documents]."),
     pages: Optional[str] = typer.Option(None, "--pages", help="Pages to read from each PDF/TIFF, e.g. 1-3,7 (counted from 1) [default: all]."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="With -o: skip inputs whose output file already exists (resume a long run)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    no_det: bool = typer.Option(False, "--no-det", help="Skip detection: each image is one text line."),
-    use_cls: Optional[bool] = typer.Option(None, "--cls/--no-cls", help="Run the 180-degree angle classifier [default: off, as PaddleOCR]."),
     draw: Optional[Path] = typer.Option(None, "--draw", help="Save the image with boxes drawn (a folder when several images are given)."),
     det_model: Optional[Path] = typer.Option(None, "--det-model", help="Detection ONNX file (overrides the catalog)."),
     cls_model: Optional[Path] = typer.Option(None, "--cls-model", help="Angle-classifier ONNX file."),
-    orientation: Optional[str] = typer.Option(None, "--orientation", help="Pages turned 90/180/270 degrees: auto (read them upright), off, or 0/90/180/270 (the clockwise turn of every page's content) [default: auto]."),
     ori_model: Optional[Path] = typer.Option(None, "--ori-model", help="Page-orientation ONNX file."),
     rec_model: Optional[Path] = typer.Option(None, "--rec-model", help="Recognition ONNX file."),
     dict_path: Optional[Path] = typer.Option(None, "--dict", help="Character dictionary for --rec-model (when the model has none embedded)."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, tensorrt, directml, coreml or openvino [default: cpu]."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads per model [default: onnxruntime's choice]."),
-    det_thresh: Optional[float] = typer.Option(None, help=f"DB pixel threshold [default: {DetConfig.thresh}]."),
-    det_box_thresh: Optional[float] = typer.Option(None, help=f"DB box score threshold [default: {DetConfig.box_thresh}]."),
-    det_unclip_ratio: Optional[float] = typer.Option(None, help=f"DB box expansion [default: {DetConfig.unclip_ratio}]."),
-    det_limit_side_len: Optional[int] = typer.Option(None, help=f"Detector side limit [default: {DetConfig.limit_side_len}]."),
-    det_limit_type: Optional[str] = typer.Option(None, help=f"max or min [default: {DetConfig.limit_type}]."),
-    det_scale: Optional[str] = typer.Option(None, help=f"auto: detect large pages at the scale of their text; model: at the model's size limits [default: {DetConfig.scale}; model when --det-limit-* is given]."),
-    cls_thresh: Optional[float] = typer.Option(None, help=f"Turn crops the classifier calls 180 above this [default: {ClsConfig.thresh}]."),
-    rec_batch_size: Optional[int] = typer.Option(None, help="Recognition batch size [default: 1 on CPU, 6 on GPU or with --rec-batch-mode paddle]."),
-    drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
-    space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
-    word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
-    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR on a Ray cluster with N actors (RAY_ADDRESS, else a local one); needs -f jsonl and onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
+    ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR the pages on a Ray cluster with N actors (RAY_ADDRESS, else a local one); every --format; needs onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
+    **table_options,
 ) -> None:
     """OCR each input (every page of PDFs and multi-page TIFFs) and write its text lines in reading order."""
-    from onnxocr.io.readers import DEFAULT_DPI, STDIN, parse_page_ranges
+    from onnxocr.io.readers import STDIN, parse_page_ranges
     from onnxocr.io.writers import NEEDS_WORDS
 
     try:
@@ -246,30 +273,58 @@ def run(
         _fail(str(exc), EXIT_SETUP_FAILED)
     if inputs.count(STDIN) > 1:
         _fail("`-` (stdin) can be given only once", EXIT_SETUP_FAILED)
-    ocr_options = dict(
-        lang=lang, version=version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
-        dict_path=dict_path, device=device, threads=threads, ori_model=ori_model,
-        page_orientation={"auto": "documents"}.get(orientation, orientation),  # every CLI input is a document
-        use_det=not no_det if no_det else None, use_cls=use_cls, det_thresh=det_thresh,
-        det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
-        det_limit_type=det_limit_type, det_scale=det_scale, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
-        rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
-        max_image_pixels=max_pixels,
-    )
-    if ray is not None:  # one record per input file on a Ray cluster (onnxocr/integrations/ray_data.py)
-        _run_records([Path(name) for name in inputs], output, fmt, ray, draw, ocr_options)
-        return
-    ocr = _build_ocr(**ocr_options)
+    if fmt.value in NEEDS_WORDS:
+        table_options["word_boxes"] = True
+    ocr_options = dict(lang=lang, ocr_version=ocr_version, det_model=det_model, cls_model=cls_model, rec_model=rec_model,
+                       dict_path=dict_path, ori_model=ori_model, **{k: v for k, v in table_options.items() if v is not None})
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
+    if ray is not None:  # pages OCR'd on N Ray actors, read and written here (onnxocr/integrations/ray_data.py)
+        runner, ocr_lang, max_pixels = _ray_runner(ray, ocr_options)
+    else:
+        from onnxocr.runners import serial_runner
+
+        ocr = _build_ocr(**ocr_options)
+        runner, ocr_lang, max_pixels = serial_runner(ocr), ocr.lang, ocr.config.max_image_pixels
     from onnxocr.models.catalog import bcp47
 
-    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr.lang), skip_existing)
+    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr_lang), skip_existing)
     paged = several or any(Path(name).suffix.lower() in (".pdf", ".tif", ".tiff") or name == STDIN for name in inputs)
-    code = _run_pages(ocr, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, draw=draw, several=several, quiet=quiet or not paged)
+    try:
+        code = _run_pages(runner, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, max_pixels=max_pixels, draw=draw,
+                          several=several, quiet=quiet or not paged)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if ray is None:
+            raise
+        # the cluster went away mid-run: say so; the outputs already finished are kept
+        _fail(f"the Ray run failed ({type(exc).__name__}: {first_line(exc, default=type(exc).__name__)})", EXIT_SETUP_FAILED)
     if code:
         raise typer.Exit(code)
+
+
+def _ray_runner(actors: int, ocr_options: dict):
+    """(runner, language, pixel limit) for --ray N; a setup failure is one line and exit 2. Without RAY_ADDRESS the
+    models are loaded here first, so that a missing model or bad option is one line, not a failure in each actor."""
+    from onnxocr.config import OCRConfig
+    from onnxocr.integrations import ray_data
+    from onnxocr.models.catalog import load_catalog
+
+    options = dict(ocr_options)
+    threads = options.pop("engine_intra_op_threads", None) or 1
+    try:
+        if not os.environ.get("RAY_ADDRESS"):
+            ocr = _build_ocr(**options)
+            lang, max_pixels = ocr.lang, ocr.config.max_image_pixels
+        else:
+            catalog = load_catalog()
+            lang = catalog.resolve_lang(options.get("lang") or catalog.default_lang)
+            max_pixels = OCRConfig().replace(max_image_pixels=options.get("max_image_pixels")).max_image_pixels
+        return ray_data.ray_runner(actors, num_cpus=threads, **options), lang, max_pixels
+    except OnnxOCRError as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
 
 
 def _names_many(name: str) -> bool:
@@ -292,10 +347,12 @@ def _build_ocr(**options):
     return ocr
 
 
-def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], draw: Optional[Path], several: bool, quiet: bool) -> int:
-    """OCR every page of every input into `outputs`; report each failure on one line and go on. Returns the
-    exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
-    from onnxocr.io.readers import InputFile, PageError, expand_inputs
+def _run_pages(runner, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], max_pixels: int | None,
+               draw: Optional[Path], several: bool, quiet: bool) -> int:
+    """Read every page of every input, OCR it with `runner` (serial or Ray: onnxocr/runners.py) and write it to
+    `outputs`; report each failure on one line (and as an error record where the format has them) and go on.
+    Returns the exit code: 0, or EXIT_INPUT_FAILED when any input (or page) failed. A progress bar unless `quiet`."""
+    from onnxocr.io.readers import InputFile, PageError, expand_inputs, iter_pages
 
     seen: dict[str, None] = {}
     failed: dict[str, None] = {}
@@ -309,23 +366,22 @@ def _run_pages(ocr, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: 
                     continue
                 yield item
 
-    def named():  # expanded inputs, errors of expansion passed through as pages with an error
+    def work():  # expanded inputs, each failure to expand a name as one PageError item
         for item in items():
             if isinstance(item, PageError):
-                seen.setdefault(item.source, None)
-                failed.setdefault(item.source, None)
-                progress.echo(f"onnxocr: error: {item.message}")
-                continue
-            yield item
+                yield None, item
+            else:
+                yield from iter_pages([item], dpi=dpi, pages=pages, max_pixels=max_pixels)
 
     with progress:
         try:
-            for page in ocr.pages(named(), dpi=dpi, pages=pages):
+            for page in runner(work()):
                 key = page.input.path if page.input is not None else page.source
                 seen.setdefault(key, None)
                 if page.error is not None:
                     failed.setdefault(key, None)
                     progress.echo(f"onnxocr: error: {page.error}")
+                    outputs.add_error(page)
                     continue
                 try:
                     outputs.add(page)
@@ -364,38 +420,7 @@ def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
         return False
 
 
-def _run_records(images: List[Path], output: Optional[str], fmt: OutputFormat, actors: Optional[int],
-                 draw: Optional[Path], ocr_options: dict) -> None:
-    """--ray N: -f jsonl records, one per input file (folders expanded), from N actors on a Ray cluster."""
-    from onnxocr.integrations import ray_data
-    from onnxocr.ocr import OCR
-
-    if fmt is not OutputFormat.jsonl:
-        _fail(f"--ray writes JSON lines: add -f jsonl (got -f {fmt.value})", EXIT_SETUP_FAILED)
-    if draw is not None:
-        _fail("--draw is not available with -f jsonl / --ray", EXIT_SETUP_FAILED)
-    inputs = ray_data.expand_inputs(images)
-    try:
-        threads = ocr_options.pop("threads") or 1
-        if not os.environ.get("RAY_ADDRESS"):
-            probe = OCR(**ocr_options)  # a missing model or bad option: one line here, not a failure inside each actor
-            if probe.orientation_error is not None:
-                _fail(probe.orientation_error, EXIT_SETUP_FAILED)
-        count, failed = ray_data.ocr_to_jsonl(inputs, output, actors, num_cpus=threads, **ocr_options)
-    except OnnxOCRError as exc:
-        _fail(str(exc), EXIT_SETUP_FAILED)
-    except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
-    except Exception as exc:  # the cluster went away mid-run: say so, keep what was written
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        kept = f"; the records produced so far are in {output}.partial" if output not in (None, "-") else ""
-        _fail(f"the Ray run failed ({type(exc).__name__}: {reason}){kept}", EXIT_SETUP_FAILED)
-    if failed:
-        typer.echo(f"onnxocr: {failed} of {count} input(s) failed (their records carry the error)", err=True)
-        raise typer.Exit(EXIT_INPUT_FAILED)
-
-
-models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="List the model catalog and what is installed.")
+models_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="List the model catalog and what is installed.")
 
 
 @models_app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -443,14 +468,14 @@ def models(
         typer.echo("  ".join(r[k].ljust(widths[k]) for k in widths) + "  " + r["state"])
 
 
-export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help="Copy model sets into a folder an installer can ship.")
+export_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None, help="Copy model sets into a folder an installer can ship.")
 
 
 @export_app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def export(
     target: Path = typer.Argument(..., help="Folder to write (created; existing models in it are replaced)."),
     lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", help="Language(s) whose model set to export; repeat or comma-separate [default: the catalog default]."),
-    version: Optional[str] = typer.Option(None, "--version", help="Model-set version, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
+    ocr_version: Optional[str] = typer.Option(None, "--ocr-version", help="Model generation, e.g. PP-OCRv4 [default: as `onnxocr --lang`]."),
 ) -> None:
     """Write DIR with the ONNX files, manifest.json (sha256 per model), LICENSES/ and NOTICE.md of each set.
 
@@ -462,7 +487,7 @@ def export(
     try:
         cat = load_catalog()
         langs = [part.strip() for item in (lang or [cat.default_lang]) for part in item.split(",") if part.strip()]
-        sets = resolve_sets(langs, version, cat)
+        sets = resolve_sets(langs, ocr_version, cat)
         names = export_models(target, sets, catalog=cat)
     except OnnxOCRError as exc:
         _fail(str(exc), EXIT_SETUP_FAILED)
@@ -471,20 +496,43 @@ def export(
     typer.echo(f"exported {len(names)} model(s) to {target}: {', '.join(names)}")
 
 
-def main() -> None:
-    """Console entry point: `onnxocr models ...` lists the catalog, anything else OCRs images."""
-    if sys.argv[1:3] == ["models", "export"]:
-        del sys.argv[1:3]
-        export_app(prog_name="onnxocr models export")
-    elif sys.argv[1:2] == ["models"]:
-        sys.argv.pop(1)
-        models_app(prog_name="onnxocr models")
-    elif sys.argv[1:2] == ["serve"]:  # HTTP / stdio service (onnxocr/integrations/server.py)
+def _old_version_flag(args: list[str]) -> list[str]:
+    """`--version` alone prints the program's version and exits; `--version PP-OCRv4` (the generation flag's old
+    name) still works for one release, as `--ocr-version`, with a one-line deprecation warning on stderr."""
+    import re
+
+    out = list(args)
+    for index, arg in enumerate(out):
+        if arg == "--":
+            break
+        value = arg.partition("=")[2] if arg.startswith("--version=") else None
+        if arg == "--version":
+            value = out[index + 1] if index + 1 < len(out) else ""
+            if not re.fullmatch(r"(?i)pp-ocrv\d+", value):
+                from onnxocr import __version__
+
+                typer.echo(f"onnxocr {__version__}")
+                raise SystemExit(0)
+        if value is not None:
+            typer.echo(f"onnxocr: warning: --version {value} is deprecated: use --ocr-version {value} "
+                       "(--version alone prints the program's version)", err=True)
+            out[index] = "--ocr-version" if arg == "--version" else f"--ocr-version={value}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: `onnxocr models [export] ...` lists or exports the catalog, anything else OCRs images."""
+    args = _old_version_flag(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["models", "export"]:
+        export_app(args=args[2:], prog_name="onnxocr models export")
+    elif args[:1] == ["models"]:
+        models_app(args=args[1:], prog_name="onnxocr models")
+    elif args[:1] == ["serve"]:  # HTTP / stdio service (onnxocr/integrations/server.py)
         from onnxocr.integrations.server import main as serve_main
 
-        serve_main(sys.argv[2:])
+        serve_main(args[1:])
     else:
-        ocr_app(prog_name="onnxocr")
+        ocr_app(args=args, prog_name="onnxocr")
 
 
 if __name__ == "__main__":

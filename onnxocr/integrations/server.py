@@ -209,7 +209,7 @@ def serve(
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
     stdio: bool = typer.Option(False, "--stdio", help="Answer JSON lines on stdin/stdout instead of HTTP (child-process mode)."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language loaded at start (requests may ask for others) [default: ch]."),
-    version: Optional[str] = typer.Option(None, "--version", help="Model generation loaded at start; its detector serves every language."),
+    version: Optional[str] = typer.Option(None, "--ocr-version", help="Model generation loaded at start; its detector serves every language."),
     use_cls: Optional[bool] = typer.Option(None, "--cls/--no-cls", help="Load the 180-degree angle classifier (requests may then set use_cls)."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, ... [default: cpu]."),
     models_dir: Optional[str] = typer.Option(None, "--models-dir", help="A model folder (`onnxocr models export`) instead of the store."),

@@ -317,5 +317,5 @@ def build_ocr(*, lang: str | None, version: str | None, threads: int, lang_cache
     from onnxocr.ocr import OCR
 
     cv2.setNumThreads(threads)
-    return OCR(lang=lang, version=version, threads=threads, lang_cache_size=lang_cache_size, use_cls=use_cls,
+    return OCR(lang=lang, ocr_version=version, threads=threads, lang_cache_size=lang_cache_size, use_cls=use_cls,
                device=device, models_dir=models_dir)

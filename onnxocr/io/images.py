@@ -24,7 +24,7 @@ import numpy as np
 from PIL import BmpImagePlugin, GifImagePlugin, JpegImagePlugin, PngImagePlugin, PpmImagePlugin, TiffImagePlugin
 from PIL import WebPImagePlugin
 
-from onnxocr.errors import ImageLoadError
+from onnxocr.errors import ImageLoadError, first_line, last_line
 
 ImageInput = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
 
@@ -129,7 +129,7 @@ def _open_header(data: bytes, fmt: str, name: str):
     try:
         return _HEADER_READERS[fmt](io.BytesIO(data))
     except Exception as exc:  # Pillow raises SyntaxError, OSError, struct.error, ValueError ... for bad headers
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        reason = first_line(exc, 120, default=type(exc).__name__)
         raise ImageLoadError(
             f"{name}: {fmt.upper()} header could not be read ({reason}): the file is truncated or corrupt; "
             "re-save or re-download it"
@@ -207,7 +207,7 @@ def decode_image(data: bytes, name: str, max_pixels: int | None = None) -> np.nd
     try:
         image = cv2.imdecode(buf, cv2.IMREAD_COLOR if fmt == "jpeg" else cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
-        reason = (str(exc).strip().splitlines() or ["OpenCV error"])[-1]
+        reason = last_line(exc, default="OpenCV error")
         raise ImageLoadError(f"{name}: {fmt.upper()} data could not be decoded ({reason[:160]})") from None
     if image is None or image.size == 0:
         raise ImageLoadError(f"{name}: {fmt.upper()} data is truncated or corrupt; re-save or re-download the file")

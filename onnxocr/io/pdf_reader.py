@@ -12,7 +12,8 @@ from typing import Iterator
 
 import numpy as np
 
-from onnxocr.io.readers import Page, PageError, PageItem, _selected
+from onnxocr.errors import first_line
+from onnxocr.io.pages import Page, PageError, PageItem, page_selected
 
 
 # PDFium is not thread-safe, not even across documents (pypdfium2's documentation): every call into it holds this
@@ -50,7 +51,7 @@ def read_pdf_pages(
         scale = dpi / 72.0
         for index in range(count):
             number = index + 1
-            if not _selected(number, ranges):
+            if not page_selected(number, ranges):
                 continue
             with _PDFIUM:
                 item = _render_page(pdfium, document, index, name, scale, dpi, max_pixels)
@@ -115,7 +116,7 @@ def _why_unreadable(data: bytes, exc: Exception) -> str:
     try:
         import pikepdf
     except ImportError:
-        return f"cannot be opened as a PDF ({str(exc).splitlines()[0] if str(exc) else 'PDFium error'})"
+        return f"cannot be opened as a PDF ({first_line(exc, default='PDFium error')})"
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) == 0:

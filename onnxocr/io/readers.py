@@ -10,59 +10,18 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator
 
-import numpy as np
-
-from onnxocr.errors import ImageLoadError
+from onnxocr.config import DEFAULT_DPI
+from onnxocr.errors import ImageLoadError, unexpected
 from onnxocr.io.images import decode_pages, describe
+from onnxocr.io.pages import InputFile, Page, PageError, PageItem, page_selected, parse_page_ranges
+from onnxocr.io.pdf_reader import read_pdf_pages
 
-DEFAULT_DPI = 300  # measured by `make bench-dpi`: word recall 0.998 at 300 dpi vs 0.973 at 200 (README)
 STDIN = "-"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm", ".pnm"}
 DOCUMENT_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page to OCR: `image` is BGR uint8 (H, W, 3); `page` counts from 1; `dpi` is set for rendered PDF pages."""
-
-    source: str
-    page: int
-    image: np.ndarray
-    dpi: float | None = None
-    page_count: int | None = None  # pages in the source, when known
-
-
-@dataclass(frozen=True)
-class PageError:
-    """A source (or one page of it) that could not be read; `message` is one line naming it."""
-
-    source: str
-    page: int | None
-    message: str
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One file to read. `root` is the folder it was found under (None for a file named directly), so writers
-    can mirror the input tree; `data` holds stdin's bytes."""
-
-    path: str
-    root: str | None = None
-    data: bytes | None = None
-
-    @property
-    def relative(self) -> Path:
-        """The path below `root` (the file name for a file named directly, `stdin` for stdin)."""
-        if self.data is not None:
-            return Path("stdin")
-        return Path(os.path.relpath(self.path, self.root)) if self.root else Path(Path(self.path).name)
-
-
-PageItem = Union[Page, PageError]
 
 
 # -- naming inputs ---------------------------------------------------------------------------------------------
@@ -126,29 +85,6 @@ def _walk(folder: str) -> Iterator[InputFile | PageError]:
 
 
 # -- reading pages ---------------------------------------------------------------------------------------------
-def parse_page_ranges(spec: str | None) -> list[tuple[int, int | None]] | None:
-    """`1-3,7,10-` -> [(1, 3), (7, 7), (10, None)] (1-based, inclusive); None for all pages. Raises ValueError."""
-    if spec is None or not spec.strip():
-        return None
-    ranges: list[tuple[int, int | None]] = []
-    for part in spec.split(","):
-        part = part.strip()
-        first, dash, last = part.partition("-")
-        try:
-            start = int(first) if first else 1
-            end = (int(last) if last else None) if dash else start
-        except ValueError:
-            raise ValueError(f"--pages {spec!r}: {part!r} is not a page number or range (e.g. 1-3,7)") from None
-        if start < 1 or (end is not None and end < start):
-            raise ValueError(f"--pages {spec!r}: {part!r} is not a valid range (pages count from 1)")
-        ranges.append((start, end))
-    return ranges
-
-
-def _selected(number: int, ranges: list[tuple[int, int | None]] | None) -> bool:
-    return ranges is None or any(start <= number and (end is None or number <= end) for start, end in ranges)
-
-
 def read_pages(
     item: InputFile | str | os.PathLike,
     *,
@@ -172,14 +108,12 @@ def read_pages(
             yield PageError(name, None, f"{name}: {reason.get(type(exc), f'cannot be read ({exc.strerror or exc})')}")
             return
     if data[:5] == b"%PDF-" or (data[:1024].find(b"%PDF-") >= 0 and Path(item.path).suffix.lower() == ".pdf"):
-        from onnxocr.io.pdf_reader import read_pdf_pages
-
         yield from read_pdf_pages(data, name, dpi=dpi, ranges=ranges, max_pixels=max_pixels)
         return
     number = 0
     try:
         for number, image in enumerate(decode_pages(data, name, max_pixels), start=1):
-            if _selected(number, ranges):
+            if page_selected(number, ranges):
                 yield Page(source=name, page=number, image=image)
     except ImageLoadError as exc:
         yield PageError(name, number + 1 if number else None, str(exc))
@@ -203,5 +137,4 @@ def iter_pages(
                 for page in read_pages(item, dpi=dpi, pages=ranges, max_pixels=max_pixels):
                     yield item, page
             except Exception as exc:  # a reader failure nobody foresaw ends this file, not the run
-                reason = (str(exc).strip().splitlines() or [""])[0][:200]
-                yield item, PageError(item.path, None, f"{describe(item.path)}: unexpected {type(exc).__name__}: {reason}")
+                yield item, PageError(item.path, None, f"{describe(item.path)}: {unexpected(exc)}")

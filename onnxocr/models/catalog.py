@@ -167,7 +167,7 @@ class Catalog:
             version = self.default_version if self.default_version in versions else next(iter(versions))
         elif version not in versions:
             raise CatalogError(
-                f"language {key!r} has no {version} models: use --version {' or '.join(versions)}"
+                f"language {key!r} has no {version} models: use --ocr-version {' or '.join(versions)}"
             )
         models = dict(versions[version])
         if self.orientation_model is not None:  # language-independent: every set turns its pages with it
@@ -273,8 +273,8 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
         dictionaries=dictionaries,
         languages=languages,
         aliases={str(k).lower(): str(v) for k, v in data.get("aliases", {}).items()},
-        default_lang=str(data.get("default_lang", "ch")),
-        default_version=str(data.get("default_version", "PP-OCRv4")),
+        default_lang=_required(data, "default_lang", path),
+        default_version=_required(data, "default_version", path),
         default_convert=tuple(data.get("default_convert", ())),
         orientation_model=data.get("orientation_model") or None,
         fallbacks={str(k): str(v) for k, v in data.get("language_fallbacks", {}).items()},
@@ -287,6 +287,13 @@ def parse_catalog(data: Mapping[str, Any], path: Path) -> Catalog:
     if catalog.orientation_model is not None and catalog.model(catalog.orientation_model).task != "ori":
         raise CatalogError(f"{path}: orientation_model {catalog.orientation_model!r} is not an ori model")
     return catalog
+
+
+def _required(data: dict, key: str, path: Path) -> str:
+    """A top-level catalog setting with no default of its own here: models.toml is its one home."""
+    if not isinstance(data.get(key), str) or not data[key]:
+        raise CatalogError(f"{path}: `{key}` is missing; name it at the top of the catalog (see docs/catalog-schema.md)")
+    return data[key]
 
 
 @lru_cache(maxsize=8)

@@ -5,7 +5,6 @@ Writers (convert/) go through `ModelStore.install`, which never leaves a half-wr
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -13,10 +12,9 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from onnxocr.errors import ModelLoadError
 
@@ -38,17 +36,14 @@ def check_store_name(name: str) -> str:
 
 
 def default_store_dir() -> Path:
-    """`$ONNXOCR_HOME`, else the per-user data directory (XDG on Linux, Application Support, LOCALAPPDATA)."""
+    """`$ONNXOCR_HOME`, else the per-user data directory as platformdirs finds it: $XDG_DATA_HOME/onnxocr or
+    ~/.local/share/onnxocr on Linux, ~/Library/Application Support/onnxocr on macOS, %LOCALAPPDATA%\\onnxocr on Windows."""
     env = os.environ.get("ONNXOCR_HOME")
     if env:
         return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "onnxocr"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("onnxocr", appauthor=False, roaming=False))
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -98,24 +93,6 @@ def atomic_write_bytes(target: str | Path, data: bytes, fsync: bool = True) -> N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on lock_path for the block (flock on POSIX, msvcrt on Windows)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 class ModelStore:
@@ -190,7 +167,9 @@ class ModelStore:
             sha256=digest,
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         )
-        with _locked(self.root / LOCK_NAME):
+        from filelock import FileLock
+
+        with FileLock(self.root / LOCK_NAME):
             models = self.read_manifest()
             models[name] = entry
             payload = json.dumps({"schema_version": MANIFEST_SCHEMA, "models": models}, indent=2, ensure_ascii=False)

@@ -86,10 +86,10 @@ def test_import_folds_affine_blocks_when_outputs_stay_within_tolerance(tmp_path,
 def test_import_keeps_the_graph_as_it_was_when_folding_would_move_outputs(tmp_path, capsys, monkeypatch):
     import onnx
 
-    import convert.pipeline
+    import convert.importing
     from convert_testlib import lab_net
 
-    monkeypatch.setattr(convert.pipeline, "PARITY_TOLERANCE", -1.0)  # any difference at all is too much
+    monkeypatch.setattr(convert.importing, "PARITY_TOLERANCE", -1.0)  # any difference at all is too much
     source = tmp_path / "lab.onnx"
     onnx.save(lab_net(), str(source))
     assert run(tmp_path, str(source), "--name", "lab_det", "--task", "det") == 0, capsys.readouterr().out

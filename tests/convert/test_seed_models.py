@@ -226,7 +226,7 @@ def test_cli_reads_a_rendered_page_with_detection(seed_store, tmp_path, lang, ve
     page = rendered.render_page(lines, font)
     cv2.imwrite(str(tmp_path / "page.png"), page)
     args = [sys.executable, "-m", "onnxocr", str(tmp_path / "page.png"), "--lang", lang, "--format", "json"]
-    args += ["--version", version] if version else []
+    args += ["--ocr-version", version] if version else []
     done = subprocess.run(args, capture_output=True, text=True, env={"ONNXOCR_HOME": str(seed_store), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     text = " ".join(line["text"] for line in json.loads(done.stdout)["lines"])
@@ -281,7 +281,7 @@ def test_slim_gate_refuses_a_rewrite_without_the_activation_quantisation(tmp_pat
     itself under another float order better than with Paddle's slim run, and is refused."""
     from convert.program.paddle_to_onnx import export_onnx
     from convert.checks.parity import ParityError, check_slim_agreement
-    from convert.program.rewrite import prepare_program
+    from convert.program.prepare import prepare_program
 
     source = PADDLE_DIR / folder
     program = prepare_program(source / "inference.pdmodel", source / "inference.pdiparams", tmp_path)

@@ -133,7 +133,7 @@ def _store_with(tmp_path: Path) -> tuple[ModelStore, str, dict]:
         pytest.skip(f"no models: default set not converted and no ../shared fixtures at {FIXTURES}")
     store = ModelStore(tmp_path / "store")
     store.install(name, source, record)
-    return store, name, dict(rec_kwargs(), lang="ch", version=version, store=store)
+    return store, name, dict(rec_kwargs(), lang="ch", ocr_version=version, store=store)
 
 
 def test_tampered_store_model_fails_its_checksum(tmp_path):

@@ -47,7 +47,7 @@ def test_default_set_and_version_fallback():
     assert version == "PP-OCRv2" and models["rec"] == "korean_mobile_v2.0_rec"
     with pytest.raises(CatalogError, match="no PP-OCRv4 models"):
         catalog.model_set("french", "PP-OCRv4")
-    with pytest.raises(CatalogError, match="korean.* has no PP-OCRv6 models: use --version PP-OCRv2 or PP-OCRv5"):
+    with pytest.raises(CatalogError, match="korean.* has no PP-OCRv6 models: use --ocr-version PP-OCRv2 or PP-OCRv5"):
         catalog.model_set("ko", "PP-OCRv6")
     with pytest.raises(CatalogError, match="unknown language 'klingon'"):
         catalog.resolve_lang("klingon")
@@ -55,7 +55,7 @@ def test_default_set_and_version_fallback():
 
 def test_missing_model_names_file_language_and_command(tmp_path):
     with pytest.raises(ModelNotFoundError) as err:
-        OCR(lang="fr", version="PP-OCRv2", store=tmp_path)
+        OCR(lang="fr", ocr_version="PP-OCRv2", store=tmp_path)
     message = str(err.value)
     assert "french_mobile_v2.0_rec" in message and "--lang french" in message
     assert 'make convert MODELS="' in message and str(tmp_path) in message

@@ -84,3 +84,103 @@ def test_cli_exits_2_on_a_bad_option_before_reading_any_image(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.strip().splitlines() == [f"onnxocr: error: option {named} is not allowed: "
                                                     f"use {'one of ' + repr('max') + ', ' + repr('min') if 'limit' in named else 'a number from 0.0 to 1.0'}"]
+
+
+# -- the option table: one declaration -> validation, API keywords, CLI flags ----------------------------------
+def _config_with_a_probe_option():
+    """OCRConfig with one more row in the table: DetConfig.probe, declared the way every option is."""
+    from dataclasses import dataclass, field
+
+    from onnxocr.config import DetConfig, option
+
+    @dataclass(frozen=True)
+    class ProbeDet(DetConfig):
+        probe: float = option(0.25, "A probe threshold", kind="float", rule=(0.0, 1.0), cli="--det-probe")
+
+    @dataclass(frozen=True)
+    class ProbeConfig(OCRConfig):
+        det: ProbeDet = field(default_factory=ProbeDet)
+
+    return ProbeConfig
+
+
+def test_one_field_added_to_the_table_reaches_the_cli_help_the_api_keywords_and_validation():
+    import typer
+    from typer.testing import CliRunner
+
+    from onnxocr.errors import OptionError
+    from onnxocr.integrations.cli import _with_option_table
+
+    config_class = _config_with_a_probe_option()
+    # API keywords: a flat name OCR(...) and OCRConfig.replace accept
+    assert "det_probe" in option_names(config_class) and "det_probe" not in option_names()
+    assert config_class().replace(det_probe=0.4).det.probe == 0.4
+    # validation, with the one-line message every option gets
+    with pytest.raises(OptionError, match=r"^option det_probe=1.5 is not allowed: use a number from 0.0 to 1.0$"):
+        config_class().replace(det_probe=1.5)
+    # the CLI: flag, help and default in --help, and the value reaches the command under its flat name
+    seen = {}
+
+    def command(name: str = typer.Option("x", "--name"), **table_options) -> None:
+        seen.update(table_options)
+
+    app = typer.Typer(rich_markup_mode=None)
+    app.command()(_with_option_table(command, config_class))
+    app.command("other")(lambda: None)  # two commands, so the probe one is addressed by name
+    shown = CliRunner().invoke(app, ["command", "--help"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "--det-probe" in shown.output and "A probe threshold [default: 0.25]." in " ".join(shown.output.split())
+    done = CliRunner().invoke(app, ["command", "--det-probe", "0.4", "--det-box-thresh", "0.5"])
+    assert done.exit_code == 0, done.output
+    assert (seen["det_probe"], seen["det_box_thresh"], seen["drop_score"]) == (0.4, 0.5, None)
+
+
+def test_the_real_cli_help_shows_every_table_option_with_its_default():
+    from typer.testing import CliRunner
+
+    from onnxocr.config import option_table
+    from onnxocr.integrations.cli import ocr_app
+
+    shown = " ".join(CliRunner().invoke(ocr_app, ["--help"], terminal_width=200).output.split())
+    for spec in option_table().values():
+        if spec.cli:
+            assert spec.cli.split("/")[0] in shown and spec.help_text() in shown, spec.name
+
+
+def test_a_field_without_option_metadata_is_refused():
+    from dataclasses import dataclass
+
+    from onnxocr.config import DetConfig, option_table
+
+    @dataclass(frozen=True)
+    class Careless(OCRConfig):
+        forgotten: int = 3
+
+    with pytest.raises(TypeError, match="Careless.forgotten has no option metadata"):
+        option_table(Careless)
+    assert DetConfig.box_thresh == 0.6  # the class attribute is the declared default
+
+
+# -- precedence: built-in defaults < model metadata < what the caller set ---------------------------------------
+MODEL = {"det_box_thresh": 0.45, "det_thresh": 0.2, "rec_image_height": 48}
+
+
+def test_model_metadata_beats_the_defaults():
+    from onnxocr.config import with_model_options
+
+    config = with_model_options(OCRConfig(), MODEL)
+    assert (config.det.box_thresh, config.det.thresh, config.rec.image_height) == (0.45, 0.2, 48)
+
+
+def test_what_the_caller_set_beats_model_metadata_even_when_it_equals_the_default():
+    from onnxocr.config import DetConfig, explicit_options, with_model_options
+
+    # 0.6 is DetConfig's own default: the caller's explicit 0.6 must still win over the model's 0.45
+    for config in (OCRConfig(det=DetConfig(box_thresh=0.6)), OCRConfig().replace(det_box_thresh=0.6)):
+        assert explicit_options(config) == {"det_box_thresh"}
+        resolved = with_model_options(config, MODEL)
+        assert (resolved.det.box_thresh, resolved.det.thresh) == (0.6, 0.2)
+        assert explicit_options(resolved) == {"det_box_thresh"}  # model values do not count as the caller's
+    # positional arguments count as set too; a stage object passed without fields sets nothing
+    assert explicit_options(OCRConfig(det=DetConfig(960, "max"))) == {"det_limit_side_len", "det_limit_type"}
+    assert explicit_options(OCRConfig(det=DetConfig())) == set()

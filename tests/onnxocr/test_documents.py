@@ -319,7 +319,11 @@ def test_bad_inputs_are_one_line_each_and_the_rest_is_written(bad_folder, tmp_pa
     ], done.stderr
     assert done.stderr.splitlines()[-1] == "onnxocr: 5 of 6 input(s) failed"
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(Path(r["source"]).name, r["page"]) for r in rows] == [("good.pdf", 1), ("good.pdf", 2), ("huge-page.pdf", 2)]
+    # one record per page, and one error record (its message the stderr line's) per failed input or page
+    assert [(Path(r["source"]).name, r["page"], "error" in r) for r in rows] == [
+        ("encrypted.pdf", None, True), ("good.pdf", 1, False), ("good.pdf", 2, False), ("huge-page.pdf", 1, True),
+        ("huge-page.pdf", 2, False), ("secret.png", None, True), ("truncated.pdf", None, True), ("zero-pages.pdf", None, True)]
+    assert [f"onnxocr: error: {r['error']}" for r in rows if "error" in r] == errors
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.jsonl"]  # no temporary file left behind
 
 

@@ -45,7 +45,7 @@ def paddle_semantics_ocr():
     missing = [names[t] for t in ("det", "rec") if not ModelStore().is_installed(names[t])]
     if missing:
         pytest.skip(f"PP-OCRv4 models not converted ({', '.join(missing)}): run `make convert-reference`")
-    return OCR(lang="ch", version="PP-OCRv4", rec_batch_mode="paddle", rec_space_recovery=False)
+    return OCR(lang="ch", ocr_version="PP-OCRv4", rec_batch_mode="paddle", rec_space_recovery=False)
 
 
 GOLDEN_DOC = json.loads(GOLDEN.read_text(encoding="utf-8"))

@@ -121,6 +121,7 @@ class Writer:
     this one output (text adds `==> source <==` headers)."""
 
     streams = False  # writes each page as it is added
+    records_errors = False  # writes a record for each failed input or page (add_error)
 
     def __init__(self, stream: BinaryIO, *, several: bool = False, lang: str | None = None) -> None:
         self.stream = stream
@@ -133,6 +134,10 @@ class Writer:
 
     def add(self, result: OCRResult, image: np.ndarray | None = None, dpi: float | None = None) -> None:
         raise NotImplementedError
+
+    def add_error(self, source: str, page: int | None, message: str) -> None:
+        """An input (page None) or page that gave no result. Record formats (jsonl) write an error record; the
+        document formats leave it out (the CLI reports it on stderr either way)."""
 
     def end(self) -> None:
         pass

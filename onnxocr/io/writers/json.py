@@ -27,15 +27,33 @@ class JsonWriter(Writer):
         self._write(json.dumps(self._docs[0] if single else self._docs, ensure_ascii=False, indent=2) + "\n")
 
 
+def page_record(result: OCRResult) -> dict:
+    """The JSON Lines record of one page: OCRResult.to_dict() with `source` and `page` always present."""
+    doc = result.to_dict()
+    doc.setdefault("source", None)
+    doc.setdefault("page", 1)
+    return doc
+
+
+def error_record(source: str, page: int | None, message: str) -> dict:
+    """The JSON Lines record of an input (page None) or page that gave no result: `error` is the one-line reason."""
+    return {"source": source, "page": page, "width": None, "height": None, "lines": [], "error": message}
+
+
 class JsonLinesWriter(Writer):
-    """One JSON object per page and line, with `source` and `page`, flushed as each page finishes."""
+    """One JSON object per page and line, with `source` and `page`, flushed as each page finishes; an input or
+    page that failed is a line with `error` set (`error_record`)."""
 
     streams = True
+    records_errors = True
 
     def add(self, result: OCRResult, image: np.ndarray | None = None, dpi: float | None = None) -> None:
-        doc = result.to_dict()
-        doc.setdefault("source", None)
-        doc.setdefault("page", 1)
+        self._record(page_record(result))
+        self.pages += 1
+
+    def add_error(self, source: str, page: int | None, message: str) -> None:
+        self._record(error_record(source, page, message))
+
+    def _record(self, doc: dict) -> None:
         self._write(json.dumps(doc, ensure_ascii=False) + "\n")
         self.stream.flush()
-        self.pages += 1
