@@ -25,7 +25,8 @@ def test_the_default_generation_is_the_catalogs():
     plan = _resolve(None, need=("det", "cls", "rec"))
     want_version, want = CATALOG.model_set(CATALOG.default_lang)
     assert plan.lang == CATALOG.default_lang and plan.ocr_version == CATALOG.default_version == want_version
-    assert {task: choice.name for task, choice in plan.models.items()} == want
+    # the page-orientation model is language-independent: OCR loads it apart from the line models resolved here
+    assert {task: choice.name for task, choice in plan.models.items()} == {t: n for t, n in want.items() if t != "ori"}
     assert all(choice.path is None for choice in plan.models.values())  # paths come from the store, later
 
 
