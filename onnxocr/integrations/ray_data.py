@@ -302,14 +302,11 @@ def write_jsonl(records: Iterable[dict[str, Any]], output: str | os.PathLike | N
             count, failed = count + 1, failed + bool(record.get("error"))
         sys.stdout.flush()
         return count, failed
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as fh:
+    from onnxocr.io.atomic import AtomicFile
+
+    with AtomicFile(output, fsync=True, partial_name=True) as fh:  # a failed run keeps <output>.partial
         for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
             fh.flush()
             count, failed = count + 1, failed + bool(record.get("error"))
-        os.fsync(fh.fileno())
-    os.replace(partial, target)
     return count, failed
