@@ -14,9 +14,10 @@ import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rapidocr3"
 GOLDEN = json.loads((DATA / "golden.json").read_text(encoding="utf-8"))
-# Box corners: both systems threshold the same probability map, resized to a multiple of 32 under a 960 limit
-# (one map pixel = 1100/960 = 1.15 image pixels), unclip and round to integers: a corner may move by a map pixel
-# plus rounding on each side, never more than 4 pixels. Scores: the two resize crops for the recogniser
+# Box corners: both systems threshold the same detector's map under the same rule (960 max side, thresh 0.3,
+# box_thresh 0.6, unclip 1.5), unclip and round to integers; they normalise the input differently (onnxocr: the
+# ImageNet mean/std of PP-OCRv6's inference.yml, RapidOCR: 0.5/0.5), so the map's edges move by up to a map pixel
+# (1100/960 = 1.15 image pixels) plus rounding on each side: never more than 4 pixels. Scores: the two resize crops for the recogniser
 # differently (RapidOCR pads to a 320-wide batch), which moves the mean character probability, not the argmax.
 BOX_TOLERANCE_PX = 4
 SCORE_TOLERANCE = 0.05
@@ -29,11 +30,15 @@ def models_installed(default_ocr):
 
 @pytest.fixture(scope="module")
 def raw_ocr(models_installed):
-    """The default models with the detector settings the golden file was recorded with (PaddleOCR's defaults,
-    which are onnxocr's too) and no space recovery, so the recogniser's own output is compared."""
+    """The default models with the detector settings RapidOCR ran with (golden.json's rapidocr_params; PP-OCRv6's
+    own settings in onnxocr differ: limit_type min, thresh 0.2, box_thresh 0.45, unclip 1.4) and no space
+    recovery, so both systems run the same algorithm on the same weights and the recogniser's own output is compared."""
     from onnxocr import OCR
 
-    return OCR(use_cls=False, rec_space_recovery=False)
+    params = GOLDEN["rapidocr_params"]
+    return OCR(use_cls=False, rec_space_recovery=False, det_limit_side_len=params["Det.limit_side_len"],
+               det_limit_type=params["Det.limit_type"], det_thresh=0.3, det_box_thresh=params["Det.box_thresh"],
+               det_unclip_ratio=params["Det.unclip_ratio"])
 
 
 def image(name: str) -> np.ndarray:
