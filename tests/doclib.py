@@ -73,6 +73,17 @@ def word_recall(expected: str, got: str) -> float:
     return sum(min(n, have[w]) for w, n in want.items()) / total if total else 1.0
 
 
+def word_f1(expected: str, got: str) -> float:
+    """Word-bag F1 of `got` against the expected text: recall (expected words found) and precision (words read that
+    were expected), so missing words, duplicated lines and garbage all lower it. A page read twice scores <= 2/3."""
+    want, have = Counter(words_of(expected)), Counter(words_of(got))
+    hits = sum(min(n, have[w]) for w, n in want.items())
+    if not want or not have:
+        return float(want == have)
+    recall, precision = hits / sum(want.values()), hits / sum(have.values())
+    return 2 * recall * precision / (recall + precision) if hits else 0.0
+
+
 def lines_to_text(pages: list[list[str]]) -> str:
     return "\n".join(line for lines in pages for line in lines)
 

@@ -17,6 +17,12 @@ FIXTURE_MODELS = FIXTURES / "models" / "onnx"
 FIXTURE_IMAGES = FIXTURES / "images"
 FIXTURE_DICTS = FIXTURES / "dicts"
 
+# The text set on docs/sample.png (OpenCV's Hershey simplex font; its '-' is drawn long): the known answer for
+# every test that reads the sample, never what a model read on it.
+SAMPLE = REPO / "docs" / "sample.png"
+SAMPLE_LINES = ["onnxocr sample page", "Text detection and recognition", "Invoice 2024-11-24 Total: $42.50", "Fast, small, offline."]
+SAMPLE_TEXT = "\n".join(SAMPLE_LINES)
+
 needs_shared = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"../shared fixtures not found at {FIXTURES}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -14,6 +13,8 @@ import typer
 
 from onnxocr.config import DEFAULT_DPI
 from onnxocr.errors import OnnxOCRError, first_line
+from onnxocr.io.atomic import write_atomic
+from onnxocr.io.outputs import InputGuard, OutputRefused, Outputs, Stopped, stop_on_signals
 
 EXIT_INPUT_FAILED = 1
 EXIT_SETUP_FAILED = 2
@@ -39,51 +40,6 @@ class OutputFormat(str, Enum):
 def _fail(message: str, code: int) -> None:
     typer.echo(f"onnxocr: error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers never see a partial one and an old file survives a failed write."""
-    from onnxocr.models.store import atomic_write_bytes
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, data, fsync=False)  # mode: the replaced file's, else 0o666 & ~umask
-
-
-class _AtomicFile:
-    """A binary file written under a temporary name in the target folder and renamed over the target on
-    `commit()` (or a clean `with` exit); `discard()` removes it and leaves any old target as it was."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self.file = os.fdopen(fd, "wb")
-
-    def write(self, data: bytes) -> int:
-        return self.file.write(data)
-
-    def flush(self) -> None:
-        self.file.flush()
-
-    def commit(self) -> None:
-        from onnxocr.models.store import new_file_mode
-
-        self.file.close()
-        os.chmod(self.tmp, new_file_mode(self.path))  # mkstemp creates 0600; give the mode open() would
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        self.file.close()
-        Path(self.tmp).unlink(missing_ok=True)
-
-    def __enter__(self) -> "_AtomicFile":
-        return self
-
-    def __exit__(self, kind, value, tb) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
 
 
 class _Progress:
@@ -119,97 +75,6 @@ class _Progress:
             self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
         else:
             typer.echo(line, err=True)
-
-
-class _Outputs:
-    """Where pages go: one writer on stdout or on one atomically written file, or with `-o DIR/` one file per
-    input, mirroring the input tree. A file is committed when its document is finished, never for an input whose
-    every page failed (an existing file is then left as it was)."""
-
-    def __init__(self, fmt: OutputFormat, output: str | None, several: bool, lang: str | None, skip_existing: bool) -> None:
-        from onnxocr.io.writers import SUFFIX
-
-        self.fmt, self.several, self.lang, self.skip_existing = fmt.value, several, lang, skip_existing
-        self.folder = Path(output) if output and (output.endswith(("/", os.sep)) or Path(output).is_dir()) else None
-        self.file = Path(output) if output not in (None, "-") and self.folder is None else None
-        self.suffix = SUFFIX[self.fmt]
-        self._writer = None
-        self._sink = None
-        self._key: object = None
-        self._pages = 0
-        self.written: list[Path] = []
-
-    def target(self, item) -> Path | None:
-        """The output file for an input (with -o DIR/), else the one -o FILE (None: stdout)."""
-        if self.folder is not None:
-            relative = item.relative if item is not None else Path("unnamed")
-            return self.folder / relative.parent / (relative.stem + self.suffix)
-        return self.file
-
-    def skip(self, item) -> bool:
-        target = self.target(item)
-        return self.skip_existing and target is not None and target.exists()
-
-    def add(self, page) -> None:
-        key = page.input.path if self.folder is not None and page.input is not None else "all"
-        if key != self._key:
-            self.finish()
-            self._open(self.target(page.input))
-            self._key = key
-        self._writer.add(page.result, page.image, page.dpi)
-        self._pages += 1
-
-    def add_error(self, page) -> None:
-        """A failed input or page: an error record where the format has one (jsonl), in the output its pages go
-        to; with -o DIR/ only into a document already open for that input (a failed input writes no file)."""
-        from onnxocr.io.writers import WRITERS
-
-        if not WRITERS[self.fmt].records_errors:
-            return
-        key = page.input.path if self.folder is not None and page.input is not None else "all"
-        if self.folder is not None and key != self._key:
-            return
-        if self._writer is None:
-            self._open(self.target(page.input))
-            self._key = key
-        self._writer.add_error(page.source, page.page, page.error)
-
-    def _open(self, target: Path | None) -> None:
-        from onnxocr.io.writers import make_writer
-
-        if target is None:
-            if self.fmt == "pdf" and sys.stdout.isatty():
-                _fail("refusing to write PDF to a terminal: give -o FILE.pdf or redirect stdout", EXIT_SETUP_FAILED)
-            self._sink = sys.stdout.buffer
-        else:
-            self._sink = _AtomicFile(target)
-        self._writer = make_writer(self.fmt, self._sink, several=self.several and self.folder is None, lang=self.lang)
-        self._writer.begin()
-        self._pages = 0
-
-    def finish(self) -> None:
-        """End the current document and commit its file (if any page made it)."""
-        writer, sink = self._writer, self._sink
-        self._writer = self._sink = self._key = None
-        if writer is None:
-            return
-        try:
-            if self._pages:
-                if self.fmt == "json" and self.folder is None:
-                    writer.several = self.several or writer.pages > 1
-                writer.end()
-            if isinstance(sink, _AtomicFile):
-                if self._pages:
-                    sink.commit()
-                    self.written.append(sink.path)
-                else:
-                    sink.discard()
-            else:
-                sink.flush()
-        except BaseException:
-            if isinstance(sink, _AtomicFile):
-                sink.discard()
-            raise
 
 
 def _with_option_table(command, config_class=None):
@@ -280,6 +145,7 @@ def run(
     several = len(inputs) > 1 or any(_names_many(name) for name in inputs)
     if draw is not None and several and draw.suffix:
         _fail(f"--draw {draw}: give a folder (not a file name) when OCR-ing several images", EXIT_SETUP_FAILED)
+    guard = _guard_inputs(inputs, fmt, output, several, draw)  # no output replaces an input: refused before any work
     if ray is not None:  # pages OCR'd on N Ray actors, read and written here (onnxocr/integrations/ray_data.py)
         runner, ocr_lang, max_pixels = _ray_runner(ray, ocr_options)
     else:
@@ -289,7 +155,7 @@ def run(
         runner, ocr_lang, max_pixels = serial_runner(ocr), ocr.lang, ocr.config.max_image_pixels
     from onnxocr.models.catalog import bcp47
 
-    outputs = _Outputs(fmt, output, several, bcp47(lang or ocr_lang), skip_existing)
+    outputs = Outputs(fmt, output, several, bcp47(lang or ocr_lang), skip_existing, guard)
     paged = several or any(Path(name).suffix.lower() in (".pdf", ".tif", ".tiff") or name == STDIN for name in inputs)
     try:
         code = _run_pages(runner, inputs, outputs, dpi=dpi or DEFAULT_DPI, pages=pages, max_pixels=max_pixels, draw=draw,
@@ -334,6 +200,26 @@ def _names_many(name: str) -> bool:
     return os.path.isdir(name) or (name.startswith("@") and not os.path.exists(name)) or (not os.path.exists(name) and glob.has_magic(name))
 
 
+def _guard_inputs(inputs: List[str], fmt: OutputFormat, output: Optional[str], several: bool, draw: Optional[Path]) -> InputGuard:
+    """Refuse (one line, exit 2) an -o or --draw target that is one of the inputs (the same file, a hard link or a
+    symlink to it), e.g. `onnxocr scans/ -f pdf -o scans/`; returns the guard that checks each file again as it is
+    written. Inputs are expanded here once more (stdin excepted), before any model is loaded."""
+    from onnxocr.io.readers import STDIN, InputFile, expand_inputs
+
+    items = [item for item in expand_inputs([name for name in inputs if name != STDIN]) if isinstance(item, InputFile)]
+    guard = InputGuard(item.path for item in items)
+    try:
+        Outputs(fmt, output, several, None, False, guard).check_targets(items)
+        if draw is not None:
+            for item in items:
+                stem = Path(item.path).stem
+                for target in ([draw] if draw.suffix and not several else [draw / f"{stem}.png", draw / f"{stem}-1.png"]):
+                    guard.check(target, "drawing")
+    except OutputRefused as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+    return guard
+
+
 def _build_ocr(**options):
     """The OCR object for the command line's options; a setup failure is one line and exit 2."""
     from onnxocr.ocr import OCR
@@ -347,7 +233,7 @@ def _build_ocr(**options):
     return ocr
 
 
-def _run_pages(runner, inputs: List[str], outputs: _Outputs, *, dpi: float, pages: Optional[str], max_pixels: int | None,
+def _run_pages(runner, inputs: List[str], outputs: Outputs, *, dpi: float, pages: Optional[str], max_pixels: int | None,
                draw: Optional[Path], several: bool, quiet: bool) -> int:
     """Read every page of every input, OCR it with `runner` (serial or Ray: onnxocr/runners.py) and write it to
     `outputs`; report each failure on one line (and as an error record where the format has them) and go on.
@@ -383,23 +269,33 @@ def _run_pages(runner, inputs: List[str], outputs: _Outputs, *, dpi: float, page
                     progress.echo(f"onnxocr: error: {page.error}")
                     outputs.add_error(page)
                     continue
-                try:
-                    outputs.add(page)
-                except OSError as exc:
-                    outputs.finish()
-                    _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", EXIT_SETUP_FAILED)
+                _write(outputs.add, page)
                 progress.advance(page.source)
-                if draw is not None and not _draw(page, draw, several, progress):
+                if draw is not None and not _draw(page, draw, several, progress, outputs.guard):
                     failed.setdefault(key, None)
-        finally:
-            outputs.finish()
+            _write(outputs.finish)
+        except BaseException:  # stopped (SIGINT/SIGTERM) or failed: the unfinished document goes, finished ones stay
+            outputs.abort()
+            raise
     if failed:
         progress.echo(f"onnxocr: {len(failed)} of {len(seen)} input(s) failed")
         return EXIT_INPUT_FAILED
     return 0
 
 
-def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
+def _write(action, *args) -> None:
+    """Run an Outputs action; a write that fails (full disk, ...) or is refused is one line and exit 2 (the
+    unfinished file is removed by the caller; an old file of that name is kept)."""
+    try:
+        action(*args)
+    except OSError as exc:
+        where = exc.filename or getattr(getattr(action, "__self__", None), "current", None) or "output"
+        _fail(f"cannot write {where}: {exc.strerror or exc} (no partial file was left)", EXIT_SETUP_FAILED)
+    except OutputRefused as exc:
+        _fail(str(exc), EXIT_SETUP_FAILED)
+
+
+def _draw(page, draw: Path, several: bool, progress: _Progress, guard: Optional[InputGuard] = None) -> bool:
     """Save the page with its boxes: to `draw` itself for one single-page input named with a file suffix (later
     pages beside it as NAME-2.png, ...), else into the folder `draw` as STEM.png, or STEM-N.png for PDF/TIFF pages."""
     from onnxocr.io.draw import draw_result
@@ -413,7 +309,9 @@ def _draw(page, draw: Path, several: bool, progress: _Progress) -> bool:
         paged = number > 1 or Path(page.source).suffix.lower() in (".pdf", ".tif", ".tiff")
         target = draw / (f"{stem}-{number}.png" if paged else f"{stem}.png")
     try:
-        _write_atomic(target, draw_result(page.image, page.result))
+        if guard is not None:
+            guard.check(target, "drawing")
+        write_atomic(target, draw_result(page.image, page.result))
         return True
     except (OSError, OnnxOCRError) as exc:
         progress.echo(f"onnxocr: error: cannot write drawing {target}: {exc}")
@@ -532,7 +430,13 @@ def main(argv: list[str] | None = None) -> None:
 
         serve_main(args[1:])
     else:
-        ocr_app(args=args, prog_name="onnxocr")
+        try:
+            with stop_on_signals():
+                ocr_app(args=args, prog_name="onnxocr")
+        except Stopped as stop:  # the file being written is gone (Outputs.abort); every finished output stays
+            typer.echo(f"onnxocr: stopped by {stop.name}: finished outputs are kept, the unfinished one was removed; "
+                       "run again with --skip-existing to resume", err=True)
+            sys.exit(stop.exit_code)
 
 
 if __name__ == "__main__":

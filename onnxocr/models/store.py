@@ -12,11 +12,11 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from onnxocr.errors import ModelLoadError
+from onnxocr.io.atomic import AtomicFile, _umask, new_file_mode, write_atomic  # noqa: F401 (new_file_mode: re-exported)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -55,44 +55,9 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _umask() -> int:
-    """The process umask, read without changing it where the OS tells (Linux), else by setting and restoring it."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def new_file_mode(target: Path) -> int:
-    """Mode for a file about to replace `target`: the replaced file's own mode, else 0o666 & ~umask (as open())."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        return 0o666 & ~_umask()
-
-
 def atomic_write_bytes(target: str | Path, data: bytes, fsync: bool = True) -> None:
-    """Write `data` to `target` through a temporary file and rename: readers never see a partial file, a failed
-    write leaves the old one, and the file gets the mode a plain open() would (or keeps the replaced file's)."""
-    target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, new_file_mode(target))  # mkstemp creates 0600
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `data` to `target` atomically, fsync'd (onnxocr.io.atomic.write_atomic: the one atomic writer)."""
+    write_atomic(target, data, fsync=fsync)
 
 
 class ModelStore:
@@ -149,18 +114,10 @@ class ModelStore:
     def _install(self, name: str, onnx_path: Path, record: dict[str, Any]) -> Path:
         target = self.model_path(name)
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as out, open(onnx_path, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
-            digest = sha256_file(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; models are shared data
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with AtomicFile(target, fsync=True, mode=0o666 & ~_umask()) as out, open(onnx_path, "rb") as src:
+            shutil.copyfileobj(src, out.file, 1 << 20)  # mode: models are shared data, whatever the old file had
+            out.flush()
+            digest = sha256_file(out.tmp)
         entry = dict(record)
         entry.update(
             file=target.name,

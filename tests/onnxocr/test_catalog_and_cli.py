@@ -100,6 +100,19 @@ def test_cli_models_lists_every_catalog_row(tmp_path):
     assert rows["ch_ppocr_mobile_v2.0_det_opt"].startswith("not convertible: Paddle-Lite")
 
 
-def test_cli_help_mentions_kannada():
+def test_ka_and_kn_both_mean_kannada():
+    """PaddleOCR's `ka` is Kannada (ISO 639-1 `ka` would be Georgian): `ka` and `kn` pick the same set, whose
+    dictionary is written in Unicode's Kannada block (U+0C80-U+0CFF), the outside reference, and the help says so."""
+    from onnxocr.models.export import resolve_sets
+
+    catalog = load_catalog()
+    [ka], [kn] = resolve_sets(["ka"], None, catalog), resolve_sets(["kn"], None, catalog)
+    assert ka.names == kn.names and "ka_mobile_v2.0_rec" in ka.names
+    from testlib import FIXTURE_DICTS
+
+    if FIXTURE_DICTS.is_dir():  # the recogniser's published dictionary, read in place from ../shared
+        chars = (FIXTURE_DICTS / "ka_dict.txt").read_text(encoding="utf-8")
+        assert sum("\u0c80" <= c <= "\u0cff" for c in chars) >= 40  # Kannada letters and signs (beside Latin, digits)
+        assert not any("\u10a0" <= c <= "\u10ff" for c in chars)  # and no Georgian
     out = run_cli("--help")
     assert out.returncode == 0 and "Kannada" in out.stdout

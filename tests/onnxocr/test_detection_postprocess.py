@@ -50,10 +50,31 @@ def test_max_candidates_limits_the_number_of_boxes():
     assert len(DBPostprocess(DetConfig(max_candidates=3))(prob, 160, 320)[0]) == 3
 
 
-def test_slow_score_mode_and_dilation_run_on_the_same_map():
-    prob = prob_map_with([(40, 40, 200, 60)])
-    slow, _ = DBPostprocess(DetConfig(score_mode="slow", use_dilation=True))(prob, 160, 320)
-    assert slow.shape == (1, 4, 2)
+def test_slow_score_mode_scores_the_polygon_and_fast_mode_its_rectangle():
+    """A right triangle of 0.9 (legs 120 x 40 px): its minimum-area rectangle is the legs' rectangle, twice the
+    triangle's area, so the fast score (mean over the rectangle) is 0.9 / 2 = 0.45, under box_thresh 0.6, and
+    the slow score (mean over the contour polygon) is 0.9: one box in slow mode, none in fast mode."""
+    import cv2
+
+    prob = np.zeros((160, 320), np.float32)
+    cv2.fillPoly(prob, [np.array([[40, 40], [160, 80], [40, 80]], np.int32)], 0.9)
+    fast_boxes, _ = DBPostprocess(DetConfig(score_mode="fast"))(prob, 160, 320)
+    slow_boxes, slow_scores = DBPostprocess(DetConfig(score_mode="slow"))(prob, 160, 320)
+    assert len(fast_boxes) == 0
+    assert len(slow_boxes) == 1 and slow_scores[0] == pytest.approx(0.9, abs=0.03)
+    from onnxocr.core.detection import _box_score_fast, _mini_box
+
+    contour = cv2.findContours((prob > 0.3).astype(np.uint8) * 255, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[0][0]
+    assert _box_score_fast(prob, _mini_box(contour)[0]) == pytest.approx(0.45, abs=0.03)
+
+
+@pytest.mark.parametrize("gap, merged", [(1, True), (2, False)])
+def test_dilation_closes_a_one_pixel_gap_and_no_wider(gap, merged):
+    """Two 0.9 rectangles `gap` columns apart: the 2x2 dilation grows each region by one pixel to the right and
+    down, so a 1-px gap closes (one box) and a 2-px gap stays open (two boxes); without dilation, always two."""
+    prob = prob_map_with([(40, 40, 120, 60), (120 + gap, 40, 200, 60)])
+    assert len(DBPostprocess(DetConfig())(prob, 160, 320)[0]) == 2
+    assert len(DBPostprocess(DetConfig(use_dilation=True))(prob, 160, 320)[0]) == (1 if merged else 2)
 
 
 def test_nan_in_probability_map_does_not_raise():

@@ -1,6 +1,10 @@
 """Documents in, documents out: every output format read back by an outside reader (ElementTree and ocrmypdf's
-hOCR parser, an ALTO v4 schema, poppler's pdftotext/pdfinfo, ocrmypdf itself), on multi-page PDFs rendered here
-with DejaVu Sans, and the bad inputs of issue 13. Word recall is measured against the text we rendered."""
+hOCR parser, poppler's pdftotext/pdfinfo, ocrmypdf itself), on multi-page PDFs rendered here with DejaVu Sans, and
+the bad inputs of issue 13. Word-bag F1 (recall and precision) is measured against the text we rendered.
+
+ALTO is checked against tests/data/alto-v4-subset.xsd, which is NOT an outside reference: a subset of the official
+ALTO v4.4 schema written here from the published one. No PyPI package ships the official schema (checked: kraken
+7.1.1, alto-tools 0.1.0, alto-xml 0.0.5), and the machines that run the tests reach no other host."""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from doclib import DEJAVU, lines_to_text, make_pdf, make_tiff, page_lines, word_recall
+from doclib import DEJAVU, lines_to_text, make_pdf, make_tiff, page_lines, word_f1
 from test_hostile_inputs import REPO, _default_models_installed, cli_model_args, error_lines, run_unprivileged
 from testlib import FIXTURES
 
@@ -28,7 +33,9 @@ pytestmark = [
 XHTML = "{http://www.w3.org/1999/xhtml}"
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 XSD = Path(__file__).resolve().parents[1] / "data" / "alto-v4-subset.xsd"
-MIN_RECALL = 0.9
+# word-bag F1 against the rendered text (recall and precision): a missing line costs recall, a duplicated page or
+# garbage costs precision (a page read twice scores <= 2/3). 0.9 leaves room for a misread number per page.
+MIN_F1 = 0.9
 PAGES = [page_lines(1, count=10), page_lines(2, count=10), page_lines(3, count=10)]
 
 
@@ -89,25 +96,25 @@ def page_text(i: int) -> str:
     return "\n".join(PAGES[i])
 
 
-# -- every format, an outside reader, recall >= 0.9 --------------------------------------------------------------------
+# -- every format, an outside reader, word F1 >= 0.9 -------------------------------------------------------------------
 def test_text_pages_are_separated_by_form_feeds(outputs):
     pages = outputs["text"].decode("utf-8").split("\f")
     assert len(pages) == 3
     for i, text in enumerate(pages):
-        assert word_recall(page_text(i), text) >= MIN_RECALL, (i, text)
+        assert word_f1(page_text(i), text) >= MIN_F1, (i, text)
 
 
 def test_json_is_one_object_per_page(outputs, doc):
     docs = json.loads(outputs["json"])
     assert [(d["source"], d["page"]) for d in docs] == [(str(doc), 1), (str(doc), 2), (str(doc), 3)]
     for i, d in enumerate(docs):
-        assert word_recall(page_text(i), "\n".join(line["text"] for line in d["lines"])) >= MIN_RECALL
+        assert word_f1(page_text(i), "\n".join(line["text"] for line in d["lines"])) >= MIN_F1
 
 
 def test_jsonl_has_one_line_per_page_with_source_and_page(outputs, doc):
     rows = [json.loads(line) for line in outputs["jsonl"].decode("utf-8").splitlines()]
     assert [(r["source"], r["page"]) for r in rows] == [(str(doc), 1), (str(doc), 2), (str(doc), 3)]
-    assert word_recall(EXPECTED, "\n".join(line["text"] for r in rows for line in r["lines"])) >= MIN_RECALL
+    assert word_f1(EXPECTED, "\n".join(line["text"] for r in rows for line in r["lines"])) >= MIN_F1
 
 
 def test_tsv_has_tesseracts_columns(outputs):
@@ -117,7 +124,7 @@ def test_tsv_has_tesseracts_columns(outputs):
     words = [r for r in rows if r["level"] == "5"]
     assert all(0 <= float(r["conf"]) <= 100 and int(r["width"]) > 0 and int(r["height"]) > 0 for r in words)
     assert all(r["conf"] == "-1" for r in rows if r["level"] != "5")
-    assert word_recall(EXPECTED, " ".join(r["text"] for r in words)) >= MIN_RECALL
+    assert word_f1(EXPECTED, " ".join(r["text"] for r in words)) >= MIN_F1
 
 
 def test_hocr_is_well_formed_xhtml_with_the_hocr_hierarchy(outputs):
@@ -139,7 +146,7 @@ def test_hocr_is_well_formed_xhtml_with_the_hocr_hierarchy(outputs):
             words = line.findall(f"{XHTML}span[@class='ocrx_word']")
             assert words and all("bbox " in w.get("title") and "x_wconf " in w.get("title") for w in words)
             words_text += [w.text for w in words]
-    assert word_recall(EXPECTED, " ".join(words_text)) >= MIN_RECALL
+    assert word_f1(EXPECTED, " ".join(words_text)) >= MIN_F1
 
 
 def test_hocr_reads_back_with_ocrmypdfs_parser(outputs, tmp_path):
@@ -164,7 +171,7 @@ def test_hocr_reads_back_with_ocrmypdfs_parser(outputs, tmp_path):
         assert all(line.baseline is not None for par in page.children for line in par.children)
         texts.append(" ".join(w.text for w in words))
     for i, text in enumerate(texts):
-        assert word_recall(page_text(i), text) >= MIN_RECALL
+        assert word_f1(page_text(i), text) >= MIN_F1
 
 
 def test_alto_validates_against_the_v4_schema(outputs):
@@ -180,7 +187,7 @@ def test_alto_validates_against_the_v4_schema(outputs):
     for line in root.iter(f"{ALTO}TextLine"):
         kinds = [child.tag.replace(ALTO, "") for child in line]
         assert kinds == ["String", "SP"] * (len(kinds) // 2) + ["String"]  # SP between words, none after the last
-    assert word_recall(EXPECTED, " ".join(s.get("CONTENT") for s in strings)) >= MIN_RECALL
+    assert word_f1(EXPECTED, " ".join(s.get("CONTENT") for s in strings)) >= MIN_F1
 
 
 def test_alto_schema_check_can_fail(outputs):
@@ -199,7 +206,7 @@ def test_searchable_pdf_reads_back_with_poppler(outputs, tmp_path):
     assert "Pages:           3" in info and "(letter)" in info  # 612 x 792 pt, give or take a rendered pixel
     for i in range(3):
         text = subprocess.run(["pdftotext", "-f", str(i + 1), "-l", str(i + 1), path, "-"], capture_output=True, text=True, check=True).stdout
-        assert word_recall(page_text(i), text) >= MIN_RECALL, text
+        assert word_f1(page_text(i), text) >= MIN_F1, text
     fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True, check=True).stdout
     assert "Identity-H" in fonts and fonts.split("\n")[2].split()[-3] == "yes"  # has a ToUnicode map
     images = subprocess.run(["pdfimages", "-list", path], capture_output=True, text=True, check=True).stdout
@@ -214,7 +221,7 @@ def test_multipage_tiff_reads_every_page(tmp_path):
     assert done.returncode == 0 and done.stderr == "", done.stderr
     pages = done.stdout.split("\f")
     assert len(pages) == 2
-    assert all(word_recall(page_text(i), text) >= MIN_RECALL for i, text in enumerate(pages))
+    assert all(word_f1(page_text(i), text) >= MIN_F1 for i, text in enumerate(pages))
 
 
 def test_stdin_list_glob_and_page_selection(doc, tmp_path):
@@ -225,7 +232,7 @@ def test_stdin_list_glob_and_page_selection(doc, tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [(r["source"], r["page"]) for r in rows] == [("<stdin>", 2)]
-    assert word_recall(page_text(1), "\n".join(line["text"] for line in rows[0]["lines"])) >= MIN_RECALL
+    assert word_f1(page_text(1), "\n".join(line["text"] for line in rows[0]["lines"])) >= MIN_F1
     listing = tmp_path / "inputs.txt"
     listing.write_text(f"# a comment\n{doc}\n\n")
     done = ocr_cli([f"@{listing}", str(doc.parent / "*pages.pdf"), "--pages", "3", "-f", "jsonl"], text=True)
@@ -275,7 +282,7 @@ def test_the_python_api_pages_iterator(doc):
     assert [(p.source, p.page, p.error) for p in pages] == [(str(doc), 1, None), (str(doc), 3, None)]
     height, width, channels = pages[0].image.shape  # 8.5 x 11 inches at 150 dpi (PDFium rounds up)
     assert abs(height - 1650) <= 1 and abs(width - 1275) <= 1 and channels == 3 and pages[0].result.page == 1
-    assert word_recall(page_text(2), pages[1].result.text) >= MIN_RECALL
+    assert word_f1(page_text(2), pages[1].result.text) >= MIN_F1
 
 
 # -- bad inputs: one line each, the rest goes on, exit 1, finished output intact, atomic -------------------------------
@@ -356,31 +363,30 @@ def test_ocrmypdf_plugin_makes_a_searchable_pdf(tmp_path, renderer):
     assert done.returncode == 0, done.stderr
     for i in range(2):
         text = subprocess.run(["pdftotext", "-f", str(i + 1), "-l", str(i + 1), out, "-"], capture_output=True, text=True, check=True).stdout
-        assert word_recall("\n".join(PAGES[i][:6]), text) >= MIN_RECALL, (renderer, text)
+        assert word_f1("\n".join(PAGES[i][:6]), text) >= MIN_F1, (renderer, text)
 
 
 @pytest.mark.skipif(not _default_models_installed(), reason="default models not converted: run `make convert`")
 @pytest.mark.parametrize("turn", [180, 90, 270])
-def test_ocrmypdf_plugin_turns_a_turned_page(tmp_path, turn):
-    from PIL import Image
+def test_ocrmypdf_plugin_turns_a_turned_page(tmp_path, default_ocr, turn):
+    """At ocrmypdf's own default confidence threshold, a page turned 90/180/270 comes out readable: /Rotate undoes
+    the turn, and rendered as a viewer shows it (pypdfium2 applies /Rotate) it reads the text set on it, upright."""
+    import pikepdf
+    import pypdfium2
 
     from doclib import render_text_page
 
-    need("pdfinfo")
-    need("pdftotext")
     upright = render_text_page(PAGES[2][:6], dpi=150)
     source = tmp_path / "turned.pdf"
     upright.rotate(-turn, expand=True).save(source, "PDF", resolution=150)  # PIL turns counterclockwise: content at `turn`
     out = tmp_path / "fixed.pdf"
     done = ocrmypdf(["-l", "chi_sim", "--rotate-pages", "--output-type", "pdf", source, out])
     assert done.returncode == 0, done.stderr
-    import pikepdf
-
     with pikepdf.open(out) as pdf:  # shown upright: /Rotate (clockwise) undoes the content's clockwise turn
         assert int(pdf.pages[0].get("/Rotate", 0)) % 360 == (360 - turn) % 360
-    text = subprocess.run(["pdftotext", out, "-"], capture_output=True, text=True, check=True).stdout
-    assert word_recall("\n".join(PAGES[2][:6]), text) >= MIN_RECALL, text
-    assert isinstance(upright, Image.Image)
+    shown = pypdfium2.PdfDocument(str(out))[0].render(scale=150 / 72).to_pil().convert("RGB")
+    read = default_ocr(np.asarray(shown)[:, :, ::-1].copy())
+    assert word_f1("\n".join(PAGES[2][:6]), read.text) >= MIN_F1, read.text
 
 
 def test_ocrmypdf_plugin_refuses_an_unknown_language(tmp_path):

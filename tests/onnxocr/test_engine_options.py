@@ -10,7 +10,7 @@ import pytest
 
 from testlib import REPO
 
-onnxruntime = pytest.importorskip("onnxruntime")
+import onnxruntime  # noqa: E402  (a runtime dependency: missing is a failure, never a skip)
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,10 @@ def test_a_shared_pool_gives_the_three_sessions_threads_workers_in_all(rec_only)
         proc = subprocess.run([sys.executable, "-c", COUNT_THREADS, mode], capture_output=True, text=True, cwd=REPO)
         assert proc.returncode == 0, proc.stderr
         counts[mode] = int(proc.stdout.split()[-1])
-    # threads=3 is the caller's thread plus 2 workers: per session for det and cls (the recogniser runs on one
-    # onnxruntime thread per batch, and this one-line page is one batch), or once for the process
-    assert counts == {"per-session": 4, "shared": 2}
+    # threads=3 is the caller's thread plus 2 workers: onnxruntime's own count per session is its business; what
+    # the option promises is that the sessions share one pool, so the process starts fewer threads than with a
+    # pool per session, and no more than the pool's own workers
+    assert counts["shared"] < counts["per-session"] and counts["shared"] <= 2, counts
 
 
 def test_the_onnxocr_logger_reports_provider_model_paths_and_store_checks(caplog, rec_only):

@@ -14,16 +14,18 @@ pytestmark = needs_shared
 RECEIPT = FIXTURE_IMAGES / "paddleocr" / "imgs_en" / "254.jpg"
 
 
+def squeezed(texts) -> str:
+    return "".join("".join(text.split()) for text in texts)
+
+
 def test_receipt_lines_with_en_number_model(fixture_en_ocr):
+    """All 7 of PaddleOCR's documented first lines (EXPECTED.tsv), in order. Compared without spaces and line
+    breaks: the reference ran ch_ppocr_mobile_v2.0_det, whose boxes join "REG" with the date and "CT" with "1",
+    while ch_PP-OCRv2_det splits them; the characters and their order are the same."""
     result = fixture_en_ocr(RECEIPT)
     texts = [line.text for line in result.lines]
-    # EXPECTED.tsv: first 7 lines of PaddleOCR's own output for this receipt (reference)
     expected = expected_rows()["paddleocr/imgs_en/254.jpg"].split(" | ")
-    assert "107 State Street" in texts and "Montpelier Vermont" in texts
-    matched = sum(1 for e in expected if e in texts or e.replace(" ", "") in texts)
-    # the reference used ch_ppocr_mobile_v2.0_det, whose box joins "REG" and the date; ch_PP-OCRv2_det splits them
-    assert matched >= 6 - 1, (expected, texts[:10])
-    assert "REG" in texts and "07-24-201706:59 PM" in texts
+    assert len(expected) == 7 and squeezed(texts).startswith(squeezed(expected)), (expected, texts[:10])
     for line in result.lines:
         assert line.box.shape == (4, 2) and 0 <= line.score <= 1
         assert line.box[:, 0].max() < result.width and line.box[:, 1].max() < result.height
@@ -83,21 +85,23 @@ def test_classifier_turns_the_upside_down_sample():
 
 
 @pytest.mark.parametrize(
-    "det_model, image, low, high",
+    "det_model, image",
     [
-        ("ch_PP-OCRv2_det_infer.onnx", "paddleocr/imgs_en/254.jpg", 25, 40),
-        ("ch_ppocr_mobile_v2.0_det_infer.onnx", "paddleocr/imgs_en/img_12.jpg", 8, 30),
-        ("ch_PP-OCRv2_det_infer.onnx", "paddleocr/imgs/11.jpg", 15, 40),
+        ("ch_PP-OCRv2_det_infer.onnx", "paddleocr/imgs_en/254.jpg"),
+        ("ch_ppocr_mobile_v2.0_det_infer.onnx", "paddleocr/imgs_en/img_12.jpg"),
+        ("ch_PP-OCRv2_det_infer.onnx", "paddleocr/imgs_en/img_12.jpg"),
     ],
 )
-def test_detection_box_counts_on_full_pages(det_model, image, low, high):
+def test_detectors_find_paddleocrs_documented_first_lines_in_order(det_model, image):
+    """Each detector's boxes, read by the en recogniser in reading order, start with the lines PaddleOCR's docs
+    print for the page (EXPECTED.tsv), compared without spaces (the en_number model's space class is unreliable)."""
     from onnxocr import OCR
 
-    ocr = OCR(det_model=FIXTURE_MODELS / det_model, rec_model=FIXTURE_MODELS / "en_number_mobile_v2.0_rec_infer.onnx", dict_path=FIXTURE_DICTS / "en_dict.txt")
-    boxes = ocr.detect(FIXTURE_IMAGES / image)
-    assert low <= len(boxes) <= high
-    tops = [b[0][1] for b in boxes]
-    assert tops[0] <= min(tops) + 10  # reading order starts at the top
+    ocr = OCR(det_model=FIXTURE_MODELS / det_model, rec_model=FIXTURE_MODELS / "en_number_mobile_v2.0_rec_infer.onnx",
+              dict_path=FIXTURE_DICTS / "en_dict.txt", rec_space_recovery=False, rec_batch_mode="paddle")
+    texts = [line.text for line in ocr(FIXTURE_IMAGES / image).lines]
+    expected = expected_rows()[image].split(" | ")
+    assert squeezed(texts).startswith(squeezed(expected)), (expected, texts[:8])
 
 
 def test_wrong_dictionary_is_refused_with_both_numbers():

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from onnxocr.config import OCRConfig
 from onnxocr.ocr import recognizer_workers
 from onnxocr.core.recognition import busy_seconds
-from testlib import render_line
+from testlib import REPO, render_line
 
 WORDS = ["Invoice 2024-17", "Total due: 1,250.00", "Thank you", "Ship to", "Account", "Reference number 88231",
          "Page 3 of 7", "Net 30 days", "Signature", "Date received", "Fax", "Approved by management"]
@@ -36,7 +40,12 @@ def test_worker_count_follows_the_threads_on_cpu_and_is_one_on_a_gpu_or_shared_p
     assert recognizer_workers(OCRConfig().replace(engine_device="cuda", engine_intra_op_threads=4)) == 1
     assert recognizer_workers(OCRConfig().replace(engine_providers=("CUDAExecutionProvider", "CPUExecutionProvider"))) == 1
     assert recognizer_workers(OCRConfig().replace(engine_intra_op_threads=4, engine_shared_thread_pool=True)) == 1
-    assert recognizer_workers(OCRConfig()) >= 1
+    if hasattr(os, "sched_getaffinity"):  # the default: every CPU the OS lets this process use
+        assert recognizer_workers(OCRConfig()) == len(os.sched_getaffinity(0))
+        pinned = subprocess.run([sys.executable, "-c", "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+                                 "from onnxocr.config import OCRConfig; from onnxocr.ocr import recognizer_workers; "
+                                 "print(recognizer_workers(OCRConfig()))"], capture_output=True, text=True, cwd=REPO)
+        assert pinned.stdout.strip() == "1", pinned.stderr
 
 
 def test_parallel_batches_read_what_serial_batches_read(default_ocr):

@@ -70,16 +70,22 @@ def test_space_recovery_lifts_word_bag_f1_on_funsd_forms(default_ocr):
     from bench.lib import datasets, metrics
     from onnxocr import OCR
 
+    from onnxocr.models.catalog import load_catalog
+    from onnxocr.models.store import ModelStore
+
+    v4_names = ("ch_PP-OCRv4_det", "ch_PP-OCRv4_rec")
+    if not all(ModelStore().is_installed(n) for n in v4_names):
+        pytest.skip("PP-OCRv4 models not converted: run `make convert-reference`")
+    assert all(n in load_catalog().models for n in v4_names)
     plain = OCR(use_cls=True, rec_space_recovery=False)
-    totals = {"on": metrics.BagCounts(), "off": metrics.BagCounts()}
+    previous = OCR(use_cls=True, version="PP-OCRv4")  # the previous default set, with recovery
+    totals = {"on": metrics.BagCounts(), "off": metrics.BagCounts(), "v4": metrics.BagCounts()}
     for sample in datasets.load_funsd(str(SHARED / "data"), limit=3):
         gt = metrics.words_of(sample.words)
-        for key, ocr in (("on", default_ocr), ("off", plain)):
+        for key, ocr in (("on", default_ocr), ("off", plain), ("v4", previous)):
             texts = [line.text for line in ocr(sample.image).lines]
             totals[key] = totals[key] + metrics.bag_counts(metrics.words_of(texts), gt)
     scores = {k: round(v.f1, 3) for k, v in totals.items()}
-    # The default recogniser is PP-OCRv6 small now, which emits most spaces itself. PP-OCRv4, the previous
-    # default, glued words: off 0.414, on 0.699 on these pages. Recovery must still add what the greedy decode
-    # missed, and the new default must read these forms better than the old one did with recovery.
-    # Measured with the default set: off 0.763, on 0.782.
-    assert scores["on"] > scores["off"] and scores["on"] > 0.699, scores
+    # Judged by FUNSD's annotations, all three systems in the same run: recovery must add what the greedy decode
+    # missed, and the default set must read these forms better than the previous default (PP-OCRv4) with recovery.
+    assert scores["on"] > scores["off"] and scores["on"] > scores["v4"], scores

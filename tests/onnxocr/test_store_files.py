@@ -89,7 +89,7 @@ def test_an_unwritable_store_is_one_line_naming_it(tmp_path):
 
 
 def test_cli_output_files_get_the_same_modes(tmp_path, umask_022):
-    from onnxocr.integrations.cli import _write_atomic
+    from onnxocr.io.atomic import write_atomic as _write_atomic
 
     out = tmp_path / "out.txt"
     _write_atomic(out, b"text")
