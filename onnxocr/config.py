@@ -135,7 +135,7 @@ class EngineConfig:
 
     device: str = option("cpu", "cpu, cuda, tensorrt, directml, coreml or openvino", kind="str", cli="--device")
     providers: tuple[str, ...] | None = option(None, "onnxruntime provider names, in order (over device)", kind="str_tuple", optional=True)
-    intra_op_threads: int | None = option(None, "CPU threads per model", kind="int", rule=(0, None), optional=True, cli="--threads",
+    intra_op_threads: int | None = option(None, "CPU threads per model", kind="int", rule=(1, None), optional=True, cli="--threads",
                                           default_help="onnxruntime's choice")
     inter_op_threads: int | None = option(None, "onnxruntime inter-op threads", kind="int", rule=(0, None), optional=True)
     provider_options: dict[str, dict[str, Any]] | None = option(None, "Per provider name, over onnxocr's own defaults", kind="options", optional=True)

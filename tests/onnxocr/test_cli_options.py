@@ -85,11 +85,12 @@ def test_a_larger_unclip_ratio_grows_every_box_around_the_smaller_one():
 
 def test_cls_thresh_decides_whether_an_upside_down_page_is_turned(tmp_path):
     """The classifier's 180-degree score on a clean upside-down line is high but below 1: at --cls-thresh 0.9 the
-    lines are turned and read as set; at 1.0 no crop is turned and the text is not the sample's."""
+    lines are turned and read as set; at 1.0 no crop is turned and the text is not the sample's. Page orientation
+    is off here: on, it turns the whole page upright before the line classifier sees it."""
     turned = tmp_path / "turned.png"
     cv2.imwrite(str(turned), cv2.rotate(cv2.imread(str(SAMPLE)), cv2.ROTATE_180))
-    assert lines_of(cli(turned, "--cls", "--cls-thresh", "0.9")) == SAMPLE_LINES[::-1]
-    assert lines_of(cli(turned, "--cls", "--cls-thresh", "1.0")) != SAMPLE_LINES[::-1]
+    assert lines_of(cli(turned, "--orientation", "off", "--cls", "--cls-thresh", "0.9")) == SAMPLE_LINES[::-1]
+    assert lines_of(cli(turned, "--orientation", "off", "--cls", "--cls-thresh", "1.0")) != SAMPLE_LINES[::-1]
 
 
 def test_no_det_reads_one_line_image_as_one_line(tmp_path):

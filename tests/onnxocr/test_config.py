@@ -43,7 +43,7 @@ def test_unknown_option_is_refused_with_the_known_names():
         ("use_cls", "yes", "True or False"),
         ("rec_space_recovery", 1, "True or False (or None)"),
         ("max_image_pixels", -5, "an integer >= 0 (or None)"),
-        ("engine_intra_op_threads", True, "an integer >= 0 (or None)"),
+        ("engine_intra_op_threads", True, "an integer >= 1 (or None)"),
     ],
 )
 def test_bad_option_values_are_refused_naming_option_value_and_allowed_values(option, value, allowed):
