@@ -93,6 +93,7 @@ class OCRConfig:
     drop_score: float = 0.5
     max_image_pixels: int = 178_956_970  # refuse larger images (decompression bombs); Pillow's default bound
     word_boxes: bool = False
+    layout: bool = True  # blocks, paragraphs and column-aware reading order (core/layout.py); False: lines in rows
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -178,6 +179,7 @@ _RULES: dict[str, tuple[str, Any, bool]] = {
     "drop_score": ("float", (0.0, 1.0), False),
     "max_image_pixels": ("int", (0, None), True),
     "word_boxes": ("bool", None, False),
+    "layout": ("bool", None, False),
 }
 
 

@@ -18,13 +18,14 @@ from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
+from onnxocr.core.layout import analyse_layout, is_right_to_left
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.models.packages import ModelSearch
 from onnxocr.io.readers import DEFAULT_DPI, InputFile, PageError, iter_pages
 from onnxocr.core.recognition import PADDLE_BATCH_SIZE, RecognizedText, TextRecognizer
-from onnxocr.result import OCRResult, TextLine, WordBox
+from onnxocr.result import OCRResult, Paragraph, TextBlock, TextLine, WordBox, bounding_box
 from onnxocr.core.spacing import recover_spaces, word_quads
 from onnxocr.models.store import ModelStore
 
@@ -70,6 +71,27 @@ class PageResult:
     image: np.ndarray | None = None
     dpi: float | None = None
     error: str | None = None
+
+
+def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], list[TextBlock]]:
+    """The lines in reading order (each with its `index`) and grouped as blocks > paragraphs (core.layout)."""
+    if not lines:
+        return [], []
+    layout = analyse_layout(np.stack([line.box for line in lines]), [is_right_to_left(line.text) for line in lines])
+    ordered: list[TextLine] = []
+    blocks: list[TextBlock] = []
+    paragraph_count = 0
+    for block in layout.blocks:
+        paragraphs = []
+        for members in block:
+            placed = []
+            for i in members:
+                placed.append(dataclasses.replace(lines[i], index=len(ordered)))
+                ordered.append(placed[-1])
+            paragraphs.append(Paragraph(paragraph_count, bounding_box([line.box for line in placed]), tuple(placed)))
+            paragraph_count += 1
+        blocks.append(TextBlock(len(blocks), bounding_box([p.box for p in paragraphs]), tuple(paragraphs)))
+    return ordered, blocks
 
 
 def _changed_options(config: OCRConfig) -> set[str]:
@@ -308,9 +330,14 @@ class OCR:
                     words=words,
                 )
             )
+        blocks: list[TextBlock] = []
+        if self.config.layout:
+            tick = time.perf_counter()
+            lines, blocks = arrange_lines(lines)
+            timings["layout"] = time.perf_counter() - tick
         timings["onnxruntime"] = inside
         timings["total"] = time.perf_counter() - start
-        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source)
+        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source, blocks=blocks)
 
     def pages(
         self,

@@ -230,6 +230,7 @@ def run(
     drop_score: Optional[float] = typer.Option(None, help=f"Drop lines scoring below this [default: {OCRConfig.drop_score}]."),
     space_recovery: Optional[bool] = typer.Option(None, "--space-recovery/--no-space-recovery", help="Put back word gaps the model missed [default: on for Latin-script dictionaries]."),
     word_boxes: bool = typer.Option(False, "--word-boxes", help="Add per-word boxes to JSON output (always on for tsv, hocr, alto, pdf)."),
+    layout: Optional[bool] = typer.Option(None, "--layout/--no-layout", help="Blocks, paragraphs and column-aware reading order; --no-layout: the plain line list, in rows [default: on]."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help=f"Refuse larger images and rendered pages [default: {OCRConfig.max_image_pixels}]."),
     ray: Optional[int] = typer.Option(None, "--ray", min=1, help="OCR on a Ray cluster with N actors (RAY_ADDRESS, else a local one); needs -f jsonl and onnxocr-runtime[ray]. --threads = CPUs per actor [default: 1]."),
 ) -> None:
@@ -250,7 +251,7 @@ def run(
         det_box_thresh=det_box_thresh, det_unclip_ratio=det_unclip_ratio, det_limit_side_len=det_limit_side_len,
         det_limit_type=det_limit_type, cls_thresh=cls_thresh, rec_batch_size=rec_batch_size, drop_score=drop_score,
         rec_space_recovery=space_recovery, word_boxes=(word_boxes or fmt.value in NEEDS_WORDS) or None,
-        max_image_pixels=max_pixels,
+        max_image_pixels=max_pixels, layout=layout,
     )
     if ray is not None:  # one record per input file on a Ray cluster (onnxocr/integrations/ray_data.py)
         _run_records([Path(name) for name in inputs], output, fmt, ray, draw, ocr_options)
