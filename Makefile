@@ -50,7 +50,7 @@ convert-reference: install-convert
 # Runtime tests run where Paddle is not installed (as users run it); conversion tests in the build venv.
 test: install convert convert-reference test-runtime test-convert desktop-smoke
 
-test-runtime: install system-deps
+test-runtime: install system-deps fonts
 	$(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
 
 # Debian packages the document tests read back with: poppler (pdftotext/pdfinfo), ghostscript and qpdf (ocrmypdf),
