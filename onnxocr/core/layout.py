@@ -168,17 +168,24 @@ def _intervals(starts: np.ndarray, ends: np.ndarray, min_gap: float) -> list[np.
 
 def _xy_cut(items: list[int], boxes: np.ndarray, line_height: float) -> list[int]:
     """Reading order of blocks (indices into boxes (M, 4): x0 y0 x1 y1): columns left to right, else rows top to
-    bottom, recursively; an uncuttable group in rows."""
-    if len(items) <= 1:
-        return list(items)
-    sub = boxes[items]
-    columns = _intervals(sub[:, 0], sub[:, 2], GUTTER * line_height)
-    if len(columns) > 1:
-        return [x for group in columns for x in _xy_cut([items[i] for i in group], boxes, line_height)]
-    rows = _intervals(sub[:, 1], sub[:, 3], -ROW_OVERLAP * line_height)
-    if len(rows) > 1:
-        return [x for group in rows for x in _xy_cut([items[i] for i in group], boxes, line_height)]
-    return [items[i] for i in _rows_then_x(sub, line_height)]
+    bottom, recursively (with a stack: a staircase of a thousand blocks is a thousand levels); an uncuttable group
+    in rows."""
+    order: list[int] = []
+    pending = [list(items)]
+    while pending:
+        group = pending.pop()
+        if len(group) <= 1:
+            order.extend(group)
+            continue
+        sub = boxes[group]
+        parts = _intervals(sub[:, 0], sub[:, 2], GUTTER * line_height)
+        if len(parts) == 1:
+            parts = _intervals(sub[:, 1], sub[:, 3], -ROW_OVERLAP * line_height)
+        if len(parts) > 1:
+            pending.extend([group[i] for i in part] for part in reversed(parts))
+        else:
+            order.extend(group[i] for i in _rows_then_x(sub, line_height))
+    return order
 
 
 def _rows_then_x(boxes: np.ndarray, line_height: float) -> list[int]:

@@ -320,3 +320,9 @@ def test_korean_rendered_lines_keep_their_word_spaces():
     assert float(np.mean([cer(t, h) for t, h in zip(lines, texts)])) <= 0.25, list(zip(lines, texts))
     spaces = sum(t.count(" ") for t in lines)
     assert sum(h.count(" ") for h in texts) >= 0.8 * spaces, list(zip(lines, texts))
+
+
+def test_a_staircase_of_many_lines_is_ordered_without_deep_recursion():
+    # 1500 small boxes, each below and right of the previous: every cut peels off one box
+    boxes = np.array([quad(10 * k, 12 * k, 10 * k + 8, 12 * k + 10) for k in range(1500)], dtype=np.float32)
+    assert analyse_layout(boxes).order == list(range(1500))
