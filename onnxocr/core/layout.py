@@ -10,9 +10,13 @@ Pure numpy: quads in, line indices out. No model; the rules are those of a reade
    other's only neighbour in that direction, have similar heights and are at most LINK_GAP line heights apart.
    A line with two neighbours side by side below or above it (a title over two columns) links to neither, so it
    stays a block of its own. Chains of linked lines are the blocks.
+   On forms a label and its value sit side by side: two short lines (under SHORT_LINE heights long) that each
+   have a neighbour in their own row are not linked, so labels do not chain into a column of their own.
 3. Reading order of blocks: a recursive XY cut on the blocks' boxes, columns first (an empty vertical strip at
-   least GUTTER line heights wide that no block crosses), else rows (an empty horizontal strip); a group that can
-   be cut neither way is read in rows, top to bottom then left to right, as `sort_reading_order` did.
+   least GUTTER line heights wide that no block crosses), else rows (an empty horizontal strip); a group made of
+   single lines only (a form, a scene photo) is cut into rows first, so that a label is read before its value as
+   it was before, and single lines read one after the other in one row make one paragraph. A group that can be cut neither way is read in rows, top to bottom then left to right, as
+   `sort_reading_order` did.
 4. Paragraphs: a block is split before a line whose gap above is clearly wider than the block's usual line gap,
    or whose first-line indent starts a paragraph in a left-aligned block.
 """
@@ -32,6 +36,7 @@ ROW_OVERLAP = 0.25  # blocks may overlap vertically by this x the median line he
 PARAGRAPH_GAP = 0.5  # a gap this x the line height above the block's usual gap starts a paragraph
 PARAGRAPH_GAP_FACTOR = 1.8  # ... and at least this x the usual gap
 INDENT = 0.9  # a first-line indent of at least this x the line height starts a paragraph
+SHORT_LINE = 6.0  # lines shorter than this x their height are form fields and labels, not running text
 VERTICAL_ASPECT = 1.5  # a line at least this x taller than wide is set vertically (as crop.is_vertical)
 
 
@@ -102,9 +107,28 @@ def analyse_layout(quads: np.ndarray, right_to_left: list[bool] | np.ndarray | N
     median_height = float(np.median(heights))
     chains = _link_lines(boxes, heights)
     block_boxes = np.array([[boxes[c, 0].min(), boxes[c, 1].min(), boxes[c, 2].max(), boxes[c, 3].max()] for c in chains])
-    ordered = _xy_cut(list(range(len(chains))), block_boxes, median_height)
-    blocks = tuple(_paragraphs(chains[b], boxes, heights) for b in ordered)
-    return PageLayout(blocks=blocks, vertical=vertical, right_to_left=rtl)
+    single = np.array([len(c) == 1 for c in chains])
+    ordered = _xy_cut(list(range(len(chains))), block_boxes, median_height, single)
+    blocks: list[tuple[tuple[int, ...], ...]] = []
+    previous_row: list[int] | None = None  # the single lines of one row read so far (a form's label and value)
+    for b in ordered:
+        if single[b]:
+            i = chains[b][0]
+            if previous_row is not None and _same_row(boxes, heights, previous_row[-1], i):
+                previous_row.append(i)
+                blocks[-1] = (tuple(previous_row),)
+                continue
+            previous_row = [i]
+        else:
+            previous_row = None
+        blocks.append(_paragraphs(chains[b], boxes, heights))
+    return PageLayout(blocks=tuple(blocks), vertical=vertical, right_to_left=rtl)
+
+
+def _same_row(boxes: np.ndarray, heights: np.ndarray, left: int, right: int) -> bool:
+    """`right` continues the row of `left`: they share most of the smaller height and it starts after it."""
+    overlap = min(boxes[left, 3], boxes[right, 3]) - max(boxes[left, 1], boxes[right, 1])
+    return overlap >= 0.5 * min(heights[left], heights[right]) and boxes[right, 0] >= boxes[left, 2] - 0.5 * heights[right]
 
 
 def _link_lines(boxes: np.ndarray, heights: np.ndarray) -> list[list[int]]:
@@ -129,6 +153,10 @@ def _link_lines(boxes: np.ndarray, heights: np.ndarray) -> list[list[int]]:
         same_row = idx[np.abs(centre[idx] - centre[best]) < 0.5 * heights[best]]
         return int(best) if len(same_row) == 1 else None
 
+    # a short line with another line in its own row (overlapping in y, apart in x) is a form field or label
+    same_row = (overlap_y > 0.5 * min_h) & (overlap_x <= 0)
+    np.fill_diagonal(same_row, False)
+    field = ((x1 - x0) < SHORT_LINE * heights) & same_row.any(axis=1)
     down = [nearest(below[i], y0, True) for i in range(n)]
     up = [nearest(below[:, j], y1, False) for j in range(n)]
     parent = list(range(n))
@@ -140,7 +168,7 @@ def _link_lines(boxes: np.ndarray, heights: np.ndarray) -> list[list[int]]:
         return i
 
     for i, j in enumerate(down):
-        if j is None or up[j] != i:
+        if j is None or up[j] != i or (field[i] and field[j]):
             continue
         gap = y0[j] - y1[i]
         ratio = max(heights[i], heights[j]) / min(heights[i], heights[j])
@@ -166,10 +194,10 @@ def _intervals(starts: np.ndarray, ends: np.ndarray, min_gap: float) -> list[np.
     return [np.array(g) for g in groups]
 
 
-def _xy_cut(items: list[int], boxes: np.ndarray, line_height: float) -> list[int]:
+def _xy_cut(items: list[int], boxes: np.ndarray, line_height: float, single: np.ndarray) -> list[int]:
     """Reading order of blocks (indices into boxes (M, 4): x0 y0 x1 y1): columns left to right, else rows top to
-    bottom, recursively (with a stack: a staircase of a thousand blocks is a thousand levels); an uncuttable group
-    in rows."""
+    bottom (rows first in a group of single-line blocks, `single`), recursively (with a stack: a staircase of a
+    thousand blocks is a thousand levels); an uncuttable group in rows."""
     order: list[int] = []
     pending = [list(items)]
     while pending:
@@ -178,9 +206,12 @@ def _xy_cut(items: list[int], boxes: np.ndarray, line_height: float) -> list[int
             order.extend(group)
             continue
         sub = boxes[group]
-        parts = _intervals(sub[:, 0], sub[:, 2], GUTTER * line_height)
+        columns = lambda: _intervals(sub[:, 0], sub[:, 2], GUTTER * line_height)  # noqa: E731
+        rows = lambda: _intervals(sub[:, 1], sub[:, 3], -ROW_OVERLAP * line_height)  # noqa: E731
+        first, second = (rows, columns) if single[group].all() else (columns, rows)
+        parts = first()
         if len(parts) == 1:
-            parts = _intervals(sub[:, 1], sub[:, 3], -ROW_OVERLAP * line_height)
+            parts = second()
         if len(parts) > 1:
             pending.extend([group[i] for i in part] for part in reversed(parts))
         else:

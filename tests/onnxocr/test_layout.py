@@ -326,3 +326,12 @@ def test_a_staircase_of_many_lines_is_ordered_without_deep_recursion():
     # 1500 small boxes, each below and right of the previous: every cut peels off one box
     boxes = np.array([quad(10 * k, 12 * k, 10 * k + 8, 12 * k + 10) for k in range(1500)], dtype=np.float32)
     assert analyse_layout(boxes).order == list(range(1500))
+
+
+def test_form_labels_and_values_read_row_by_row_each_row_one_paragraph():
+    # TO: / FROM: labels at the left, their short values far to the right (as on the FUNSD forms), then a text line.
+    # (Values longer than SHORT_LINE heights stacked one above the other still chain into a column of their own.)
+    boxes = [quad(100, 100, 150, 125), quad(400, 100, 530, 125), quad(100, 140, 170, 165), quad(400, 140, 520, 165),
+             quad(100, 200, 900, 225)]
+    arr, perm = shuffled(boxes, seed=4)
+    assert blocks_in_original_ids(analyse_layout(arr), perm) == [[[0, 1]], [[2, 3]], [[4]]]
