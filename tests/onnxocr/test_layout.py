@@ -335,3 +335,16 @@ def test_form_labels_and_values_read_row_by_row_each_row_one_paragraph():
              quad(100, 200, 900, 225)]
     arr, perm = shuffled(boxes, seed=4)
     assert blocks_in_original_ids(analyse_layout(arr), perm) == [[[0, 1]], [[2, 3]], [[4]]]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_line_is_read_exactly_once_whatever_the_geometry(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    x, y = rng.uniform(0, 2000, n), rng.uniform(0, 3000, n)
+    w, h = rng.uniform(5, 800, n), rng.uniform(5, 60, n)
+    boxes = np.stack([np.stack([x, y], 1), np.stack([x + w, y], 1), np.stack([x + w, y + h], 1), np.stack([x, y + h], 1)], 1)
+    for quads, rtl in ((boxes, None), (boxes[:, :, ::-1], None), (boxes, [True] * n)):  # also tall and right-to-left
+        layout = analyse_layout(quads, rtl)
+        assert sorted(layout.order) == list(range(n))
+        assert all(par for block in layout.blocks for par in block)
