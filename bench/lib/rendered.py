@@ -112,14 +112,15 @@ def _wrap(words: list[str], face, width: float, indent: float) -> list[str]:
 def render_columns_page(words: list[str], columns: int, *, name: str = "", paragraphs_per_column: int = 3,
                         words_per_paragraph: tuple[int, ...] = (34, 26, 40), title_words: int = 6,
                         kind: str = "latin", size: int = 24, width: int = 1700, margin: int = 100,
-                        gutter: int = 60) -> LayoutPage:
-    """A title across the page over `columns` columns of paragraphs (first lines indented, a half-line gap
-    between paragraphs), left-aligned, from consecutive `words`. Paragraph lengths cycle through
-    words_per_paragraph; title_words=0 leaves the title out."""
+                        gutter: int = 60, indent: int | None = None) -> LayoutPage:
+    """A title across the page over `columns` columns of paragraphs (first lines indented by `indent` pixels,
+    default two font sizes, a half-line gap between paragraphs), left-aligned, from consecutive `words`. Paragraph
+    lengths cycle through words_per_paragraph; title_words=0 leaves the title out."""
     from PIL import Image, ImageDraw
 
     body, title_face = font(kind, size), font(kind, int(size * 1.6))
-    leading, indent = int(size * 1.45), 2 * size
+    leading = int(size * 1.45)
+    indent = 2 * size if indent is None else indent
     column_width = (width - 2 * margin - (columns - 1) * gutter) / columns
     pos = 0
     title = " ".join(words[pos : pos + title_words])
