@@ -7,7 +7,7 @@ CONVERT_BIN := $(CONVERT_VENV)/bin
 MODELS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert test-openvino fonts valgrind system-deps bench bench-dpi bench-scans tesseract eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired bench-serve
+.PHONY: setup install install-convert convert convert-reference sample test test-runtime test-convert test-openvino fonts valgrind system-deps bench bench-dpi bench-scans tesseract eval parity soak hostile clean dist desktop-smoke bench-ray bench-openvino bench-paired bench-serve bench-layout
 
 setup: install convert sample
 
@@ -53,7 +53,7 @@ test: install convert convert-reference test-runtime test-convert test-openvino 
 # ONNXOCR_STRICT_SKIPS=1: a skip that means something shipped or installed here is broken (a missing dependency,
 # an unconverted default model, Paddle missing from .venv-convert) fails instead (tests/conftest.py); CI=true too.
 STRICT := ONNXOCR_STRICT_SKIPS=1
-test-runtime: install system-deps
+test-runtime: install system-deps fonts
 	$(STRICT) $(BIN)/python -m pytest tests --ignore=tests/convert $(PYTEST_ARGS)
 
 # The OpenVINO execution provider's tests in their own venv (onnxruntime-openvino replaces onnxruntime's files, so
@@ -124,11 +124,17 @@ bench-scans: install convert system-deps tesseract
 	bench/systems/setup_rapidocr3_venv.sh
 	$(BIN)/python -m bench.scans $(BENCH_SCANS_ARGS)
 
-# tesseract 5 with its English data (Debian tesseract-ocr, tesseract-ocr-eng) for bench-scans; installed when missing
+# tesseract 5 with its English data (Debian tesseract-ocr, tesseract-ocr-eng) for bench-scans and bench-layout; installed when missing
 tesseract:
-	@command -v tesseract >/dev/null 2>&1 || { echo "installing tesseract-ocr for bench-scans"; \
+	@command -v tesseract >/dev/null 2>&1 || { echo "installing tesseract-ocr for the benchmarks"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+
+# make bench-layout  reading order and paragraphs on pages rendered from the UDHR corpora (1-3 columns with a title,
+#                    vertical Japanese), onnxocr vs tesseract 5 (Debian tesseract-ocr, installed when missing), and
+#                    Korean word spaces (korean_mobile_v2.0_rec); BENCH_LAYOUT_ARGS="--check" fails on a missed target
+bench-layout: install fonts tesseract
+	$(BIN)/python -m bench.layout $(BENCH_LAYOUT_ARGS)
 
 # make bench-ray  Ray Data throughput, 1 and 2 actors vs the serial run, records checked equal; BENCH_RAY_ARGS="--pages 40"
 bench-ray: install

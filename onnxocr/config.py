@@ -166,6 +166,8 @@ class OCRConfig:
         kind="choice", rule=PAGE_ORIENTATIONS, cli="--orientation")
     lang_cache_size: int = option(3, "Recognisers of other languages kept loaded for per-call lang (LRU); 0 = none kept",
                                   kind="int", rule=(0, None))
+    layout: bool = option(True, "Blocks, paragraphs and column-aware reading order (core/layout.py); --no-layout: the "
+                          "plain line list, in rows", kind="bool", cli="--layout/--no-layout", default_help="on")
 
     def __post_init__(self) -> None:
         check_options(self)

@@ -23,6 +23,7 @@ from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
 from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, OptionError, unexpected
+from onnxocr.core.layout import analyse_layout, is_right_to_left
 from onnxocr.io.images import ImageInput, describe, load_image
 from onnxocr.core.metadata import options_from_metadata
 from onnxocr.core.orientation import (MODEL_TRUSTED_FROM, PageAngle, PageOrientation, angle_from_lines,
@@ -32,7 +33,7 @@ from onnxocr.models.resolve import ModelChoice, needed_tasks, resolve_models  # 
 from onnxocr.io.pages import InputFile, Page, PageError
 from onnxocr.io.readers import DEFAULT_DPI, iter_pages
 from onnxocr.core.recognition import RecognizedText, TextRecognizer
-from onnxocr.result import OCRResult, TextLine, WordBox
+from onnxocr.result import OCRResult, Paragraph, TextBlock, TextLine, WordBox, bounding_box
 from onnxocr.core.spacing import recover_spaces, word_quads
 from onnxocr.models.store import ModelStore
 
@@ -97,6 +98,30 @@ def _model_search(store: str | Path | ModelStore | None, models_dir: str | Path 
     explicit = store if store is not None else models_dir
     primary = explicit if isinstance(explicit, ModelStore) else ModelStore(explicit)
     return primary, ModelSearch(primary, include_packages=explicit is None)
+
+
+def arrange_lines(lines: list[TextLine], upright: Sequence[np.ndarray] | None = None) -> tuple[list[TextLine], list[TextBlock]]:
+    """The lines in reading order (each with its `index`) and grouped as blocks > paragraphs (core.layout).
+    `upright`: each line's quad on the page turned upright (page orientation), where the layout is read; by default
+    the lines' own boxes. Block and paragraph boxes are in the lines' (input image) coordinates."""
+    if not lines:
+        return [], []
+    geometry = np.stack(list(upright) if upright is not None else [line.box for line in lines]).astype(np.float32)
+    layout = analyse_layout(geometry, [is_right_to_left(line.text) for line in lines])
+    ordered: list[TextLine] = []
+    blocks: list[TextBlock] = []
+    paragraph_count = 0
+    for block in layout.blocks:
+        paragraphs = []
+        for members in block:
+            placed = []
+            for i in members:
+                placed.append(dataclasses.replace(lines[i], index=len(ordered)))
+                ordered.append(placed[-1])
+            paragraphs.append(Paragraph(paragraph_count, bounding_box([line.box for line in placed]), tuple(placed)))
+            paragraph_count += 1
+        blocks.append(TextBlock(len(blocks), bounding_box([p.box for p in paragraphs]), tuple(paragraphs)))
+    return ordered, blocks
 
 
 def recognizer_workers(config: OCRConfig) -> int:
@@ -487,10 +512,12 @@ class OCR:
         texts = self._with_spaces(texts, crops)
         timings["rec"] = time.perf_counter() - tick
         lines = []
+        upright_boxes = []  # the kept lines' quads on the upright page: the layout reads these
         filter_scores = self.config.use_det
         for i, (box, rec) in enumerate(zip(boxes, texts)):
             if filter_scores and rec.score < self.config.drop_score:
                 continue
+            upright_boxes.append(np.asarray(box, dtype=np.float32))
             words: tuple[WordBox, ...] = ()
             if self.config.word_boxes and rec.words:
                 turned = bool(angles and angles[i].rotated)
@@ -505,9 +532,15 @@ class OCR:
                     words=words,
                 )
             )
+        blocks: list[TextBlock] = []
+        if self.config.layout:
+            tick = time.perf_counter()
+            lines, blocks = arrange_lines(lines, upright_boxes)
+            timings["layout"] = time.perf_counter() - tick
         timings["onnxruntime"] = inside
         timings["total"] = time.perf_counter() - start
-        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source, page_angle=page_angle)
+        return OCRResult(lines=lines, width=width, height=height, timings=timings, source=source, page_angle=page_angle,
+                         blocks=blocks)
 
     def pages(
         self,

@@ -28,10 +28,13 @@ class TextLine:
     text: str
     score: float
     angle: str | None = None  # "0" / "180" when the angle classifier ran
-    words: tuple[WordBox, ...] = ()
+    words: tuple[WordBox, ...] = ()  # in reading order along the line
+    index: int | None = None  # position in the page's reading order (0-based); None when no layout was made
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"box": _box_list(self.box), "text": self.text, "score": round(float(self.score), 6)}
+        if self.index is not None:
+            out["index"] = self.index
         if self.angle is not None:
             out["angle"] = self.angle
         if self.words:
@@ -40,8 +43,46 @@ class TextLine:
 
 
 @dataclass(frozen=True)
+class Paragraph:
+    """Lines read together, in reading order; `index` counts the page's paragraphs in reading order from 0 and
+    `box` is the (4, 2) float32 axis-aligned box around its lines (TL TR BR BL, image pixels)."""
+
+    index: int
+    box: np.ndarray
+    lines: tuple[TextLine, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "box": _box_list(self.box), "lines": [line.index for line in self.lines]}
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """A column piece, title or other region: its paragraphs in reading order; `index` counts the page's blocks
+    in reading order from 0; `box` as Paragraph's."""
+
+    index: int
+    box: np.ndarray
+    paragraphs: tuple[Paragraph, ...]
+
+    @property
+    def lines(self) -> tuple[TextLine, ...]:
+        return tuple(line for paragraph in self.paragraphs for line in paragraph.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "box": _box_list(self.box), "paragraphs": [p.to_dict() for p in self.paragraphs]}
+
+
+@dataclass(frozen=True)
 class OCRResult:
-    """All lines of one image in reading order, with the image size and per-stage timings in seconds."""
+    """All lines of one image in reading order, with the image size and per-stage timings in seconds.
+
+    `blocks` holds the same lines grouped as blocks > paragraphs > lines in reading order (`lines` is their
+    flattened list); it is empty when the layout was turned off (`layout=False`: lines in rows, top to bottom).
+    """
 
     lines: list[TextLine]
     width: int
@@ -53,6 +94,7 @@ class OCRResult:
     # orientation was off. Boxes are always in the input image's pixels; on a turned page a line's quad still starts
     # at the text's own top-left (so TL->TR runs along the text, wherever that is in the image).
     page_angle: int | None = None
+    blocks: list[TextBlock] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[TextLine]:
         return iter(self.lines)
@@ -62,8 +104,21 @@ class OCRResult:
 
     @property
     def text(self) -> str:
-        """The lines' text joined by newlines."""
-        return "\n".join(line.text for line in self.lines)
+        """The lines' text joined by newlines, paragraphs separated by one blank line (as tesseract's text)."""
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        """Every paragraph in reading order; without a layout, all lines as one paragraph."""
+        return [p for block in self.layout_blocks() for p in block.paragraphs]
+
+    def layout_blocks(self) -> list[TextBlock]:
+        """`blocks`, or without a layout one block of one paragraph holding every line (what writers iterate)."""
+        if self.blocks or not self.lines:
+            return list(self.blocks)
+        lines = tuple(self.lines)
+        box = bounding_box([line.box for line in lines])
+        return [TextBlock(0, box, (Paragraph(0, box, lines),))]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -77,6 +132,10 @@ class OCRResult:
             width=self.width,
             height=self.height,
             lines=[line.to_dict() for line in self.lines],
+        )
+        if self.blocks:
+            out["blocks"] = [block.to_dict() for block in self.blocks]
+        out.update(
             timings={k: round(v, 6) for k, v in self.timings.items()},
         )
         return out
@@ -92,6 +151,13 @@ class OCRResult:
             text = line.text.replace("\t", " ").replace("\n", " ")
             rows.append(f"{self.source or ''}\t{i}\t{coords}\t{line.score:.4f}\t{text}")
         return rows
+
+
+def bounding_box(quads: list[np.ndarray]) -> np.ndarray:
+    """The (4, 2) float32 axis-aligned box (TL TR BR BL) around quads."""
+    pts = np.concatenate([np.asarray(q, dtype=np.float32).reshape(-1, 2) for q in quads])
+    (left, top), (right, bottom) = pts.min(axis=0), pts.max(axis=0)
+    return np.array([[left, top], [right, top], [right, bottom], [left, bottom]], dtype=np.float32)
 
 
 def _box_list(box: np.ndarray) -> list[list[float]]:

@@ -23,6 +23,16 @@ MEDIAN_GAP_FACTOR = 2.2
 
 
 HANGUL_RANGES = ((0x1100, 0x1200), (0x3130, 0x3190), (0xA960, 0xA980), (0xAC00, 0xD7B0), (0xD7B0, 0xD800))
+# Hangul lines: every syllable is its own ink blob, so the line's median gap is the gap between syllables; a word
+# space is at least HANGUL_GAP_FACTOR x that and HANGUL_MIN_GAP x the crop height (NanumGothic, UDHR Korean:
+# syllable gaps 1-8 px, word gaps 12-18 px in 51 px crops)
+HANGUL_GAP_FACTOR = 1.5
+HANGUL_MIN_GAP = 0.15
+
+
+def is_hangul(token: str) -> bool:
+    """True for a Hangul syllable or jamo."""
+    return bool(token) and all(any(lo <= ord(c) < hi for lo, hi in HANGUL_RANGES) for c in token)
 
 
 def _spaced_char(c: str) -> bool:
@@ -61,7 +71,8 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float, min_
     the model saw a likely space but the blank or a letter won the argmax. Models without a space class fall back to
     the ink rule: an ink-free run of at least gap_ratio x crop height and MEDIAN_GAP_FACTOR x the line's median
     gap, raised by NARROW_ALLOWANCE (letter-spaced lines) or NARROW_ALLOWANCE_PROPORTIONAL x height per narrow
-    neighbour (I, l, 1, ...), since fonts pad narrow glyphs with wide blank bearings.
+    neighbour (I, l, 1, ...), since fonts pad narrow glyphs with wide blank bearings. In mostly-Hangul lines a
+    gap also becomes a space by the Hangul ink rule (`_hangul_rule`), whether or not the model has a space class.
     Right-to-left output and results without alignment are returned unchanged.
     """
     if not rec.tokens or rec.right_to_left or rec.timesteps == 0 or rec.content_width == 0:
@@ -80,7 +91,9 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float, min_
     if rec.space_scores:
         spaces = {i for i in gaps if rec.space_scores[i] >= min_space_prob}
     else:
-        spaces = _ink_rule(rec.tokens, gaps, gap_ratio * crop_h, crop_h)
+        spaces = set() if _mostly_hangul(rec.tokens) else _ink_rule(rec.tokens, gaps, gap_ratio * crop_h, crop_h)
+    if _mostly_hangul(rec.tokens):  # the model's space class misses most Korean word gaps: the ink shows them
+        spaces |= _hangul_rule(gaps, crop_h)
     pieces: list[str] = []
     words: list[Word] = []
     current, current_x0 = "", max(0.0, centers[0] - px_per_step)
@@ -104,6 +117,20 @@ def recover_spaces(rec: RecognizedText, crop: np.ndarray, gap_ratio: float, min_
         pieces.append(token)
     close_word(min(float(crop_w), centers[-1] + px_per_step), 0.0)
     return dataclasses.replace(rec, text="".join(pieces), words=tuple(words))
+
+
+def _mostly_hangul(tokens: tuple[str, ...]) -> bool:
+    return sum(is_hangul(t) for t in tokens) * 2 > len(tokens)
+
+
+def _hangul_rule(gaps: dict[int, tuple[float, float]], crop_h: int) -> set[int]:
+    """Token indices that get a space before them in a Hangul line: an ink gap of at least HANGUL_GAP_FACTOR x the
+    line's median gap between characters and HANGUL_MIN_GAP x the crop height."""
+    lengths = [length for _, length in gaps.values()]
+    if not lengths:
+        return set()
+    threshold = max(HANGUL_MIN_GAP * crop_h, HANGUL_GAP_FACTOR * float(np.median(lengths)))
+    return {i for i, (_, length) in gaps.items() if length >= threshold}
 
 
 def _ink_rule(tokens: tuple[str, ...], gaps: dict[int, tuple[float, float]], min_gap: float, crop_h: int) -> set[int]:

@@ -14,7 +14,8 @@ ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 
 
 class AltoWriter(Writer):
-    """ALTO v4 (pixel units): Page > PrintSpace > TextBlock > TextLine > String (CONTENT, WC in 0-1), SP between."""
+    """ALTO v4 (pixel units): Page > PrintSpace > TextBlock (one per paragraph, in reading order) > TextLine > String
+    (CONTENT, WC in 0-1), SP between."""
 
     def __init__(self, stream: BinaryIO, **kwargs) -> None:
         super().__init__(stream, **kwargs)
@@ -28,14 +29,16 @@ class AltoWriter(Writer):
             self._sources.append(result.source)
         out = [f'    <Page ID="page_{n}" PHYSICAL_IMG_NR="{n}" WIDTH="{w}" HEIGHT="{h}">\n']
         out.append(f'      <PrintSpace HPOS="0" VPOS="0" WIDTH="{w}" HEIGHT="{h}">\n')
-        if result.lines:
-            boxes = [bbox_of(line.box, w, h) for line in result.lines]
-            area = Box(min(b.left for b in boxes), min(b.top for b in boxes), max(b.right for b in boxes), max(b.bottom for b in boxes))
-            angle = text_angle(result)
-            # ROTATION: the block's content turned this far counterclockwise (ALTO 3.1+); boxes stay page pixels
-            rotation = f' ROTATION="{angle}"' if angle else ""
-            out.append(f'        <TextBlock ID="block_{n}_1" {_pos(area)}{rotation}>\n')
-            for i, (line, box) in enumerate(zip(result.lines, boxes), start=1):
+        angle = text_angle(result)
+        # ROTATION: the block's content turned this far counterclockwise (ALTO 3.1+); boxes stay page pixels
+        rotation = f' ROTATION="{angle}"' if angle else ""
+        line_no = 0
+        for k, paragraph in enumerate(result.paragraphs, start=1):
+            out.append(f'        <TextBlock ID="block_{n}_{k}" {_pos(bbox_of(paragraph.box, w, h))}{rotation}>\n')
+            for line in paragraph.lines:
+                line_no += 1
+                box = bbox_of(line.box, w, h)
+                i = line_no
                 direction = ' BASEDIRECTION="rtl"' if is_rtl(line.text) else ""
                 out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)}{direction}>\n')
                 words = line_words(line)

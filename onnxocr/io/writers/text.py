@@ -1,4 +1,4 @@
-"""Plain text: lines of each page, pages of one source separated by a form feed."""
+"""Plain text: lines of each page, paragraphs separated by one blank line, pages of one source by a form feed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from onnxocr.result import OCRResult
 
 
 class TextWriter(Writer):
-    """Lines of each page; pages of one source separated by a form feed (as pdftotext does)."""
+    """Lines of each page in reading order, paragraphs separated by one blank line (as tesseract); pages of one
+    source separated by a form feed (as pdftotext does)."""
 
     streams = True
 
@@ -20,7 +21,8 @@ class TextWriter(Writer):
         self._source: object = object()
 
     def add(self, result: OCRResult, image: np.ndarray | None = None, dpi: float | None = None) -> None:
-        body = "".join(_clean(line.text) + "\n" for line in result.lines)
+        paragraphs = ["".join(_clean(line.text) + "\n" for line in p.lines) for p in result.paragraphs]
+        body = "\n".join(p for p in paragraphs if p)
         if result.source != self._source:
             head = ("\n" if self.pages else "") + (f"==> {result.source} <==\n" if self.several else "")
         else:
