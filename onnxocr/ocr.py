@@ -76,7 +76,7 @@ class PageResult:
 PER_CALL_OPTIONS = frozenset({
     "det_thresh", "det_box_thresh", "det_unclip_ratio", "det_limit_side_len", "det_limit_type", "det_max_side_limit",
     "det_max_candidates", "det_min_size", "det_score_mode", "det_use_dilation", "cls_thresh", "use_cls", "use_det",
-    "drop_score", "word_boxes", "max_image_pixels", "rec_space_recovery", "rec_space_min_prob", "rec_space_gap_ratio",
+    "drop_score", "word_boxes", "max_image_pixels", "rec_space_recovery", "rec_space_min_prob", "rec_space_gap_ratio", "layout",
 })
 
 
