@@ -127,8 +127,9 @@ def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
 # first look of det_scale "auto" (onnxocr/core/det_scale.py), so a page the detector reads at its own size within
 # that bound (a FUNSD form, a 1280 x 720 photo: ~160 MiB of arena) keeps it and pays no page faults on the next; a
 # larger page's runs under "auto" give the arena back when they end (TextDetector), so the detector's memory is not
-# added to the recogniser's on scans (a 50-page 300-dpi PDF peaked at 617 MB with it kept, see det_scale.py), and
-# any larger input (det_scale "model" on a large page) gives it back too. Recogniser and classifier batches: up to
+# held while the recogniser runs (one 300-dpi letter page through the CLI: 487 -> 394 MB peak), and any larger
+# input (det_scale "model" on a large page) gives it back too. Still open: on a 50-page 300-dpi PDF the peak is
+# 622 MB, the next page's detector run (~160 MiB) on top of what the recogniser's arena keeps. Recogniser and classifier batches: up to
 # one 48 x 4096 px line (~125 MiB).
 ARENA_KEEP_ELEMENTS = {"det": 3 * FIRST_LOOK_PIXELS}
 DEFAULT_ARENA_KEEP_ELEMENTS = 3 * 48 * 4096
