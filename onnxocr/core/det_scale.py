@@ -18,8 +18,8 @@ DejaVu Sans the first look's median is 9.8 px at 3 to 4.5 pt and 10.2 px at 6 pt
 second pass.
 
 Memory (PP-OCRv6 small det, onnxruntime CPU arena): a 1-megapixel input peaks ~160 MB above the loaded models,
-1.8 MP ~340 MB, 2.4 MP ~370 MB; a whole CLI run on a 300-dpi page with the models loaded (~150 MB), the page and
-the recogniser (~95 MB) then stays under 600 MB only with the second pass bounded to ~1.5 MP: MAX_PIXELS.
+1.8 MP ~340 MB, 2.4 MP ~370 MB. With the models loaded (~150 MB), the page and the recogniser (~95 MB, more for
+long lines), a second pass beyond ~1.5 MP would take a whole run past 600 MB: MAX_PIXELS.
 """
 
 from __future__ import annotations

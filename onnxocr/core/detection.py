@@ -237,11 +237,12 @@ class TextDetector:
         cfg = self.config
         return det_resize_shape(height, width, cfg.limit_side_len, cfg.limit_type, cfg.max_side_limit)
 
-    def _detect(self, image: np.ndarray, shape: tuple[int, int], antialias: bool = False) -> tuple[np.ndarray, float]:
-        """Boxes (N, 4, 2) in image pixels, unordered, from one run at detector input `shape`."""
+    def _detect(self, image: np.ndarray, shape: tuple[int, int], scaled: bool = False) -> tuple[np.ndarray, float]:
+        """Boxes (N, 4, 2) in image pixels, unordered, from one run at detector input `shape`. scaled (a run of the
+        text-scale rule on a large page): shrink by area averaging, and give the arena back after the run."""
         height, width = image.shape[:2]
-        batch = det_preprocess(image, self.config, shape, antialias)
-        output, seconds = self.model.run(batch)
+        batch = det_preprocess(image, self.config, shape, antialias=scaled)
+        output, seconds = self.model.run(batch, release=scaled)
         del batch
         boxes, _ = self.postprocess(output[0, 0], height, width)
         return filter_boxes(boxes, height, width), seconds
@@ -256,12 +257,10 @@ class TextDetector:
         if first is None:
             boxes, seconds = self._detect(image, model_shape)
         else:
-            boxes, seconds = self._detect(image, first, antialias=True)
+            boxes, seconds = self._detect(image, first, scaled=True)
             at_first = box_heights(boxes) * (first[0] / height + first[1] / width) / 2.0
             second = second_look_shape(model_shape, first, at_first)
             if second is not None:
-                # the first look's arena memory goes before the larger run, so the peak is the larger run's alone
-                self.model.release_arena(np.zeros((1, 3, 32, 32), dtype=np.float32))
-                boxes, more = self._detect(image, second, antialias=True)
+                boxes, more = self._detect(image, second, scaled=True)
                 seconds += more
         return boxes[sort_reading_order(boxes)] if len(boxes) else boxes, seconds

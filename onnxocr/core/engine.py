@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from onnxocr.config import EngineConfig
-from onnxocr.core.det_scale import MAX_PIXELS
+from onnxocr.core.det_scale import FIRST_LOOK_PIXELS
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OptionError, ProviderUnavailableError, first_line
 
 log = logging.getLogger("onnxocr")
@@ -124,11 +124,14 @@ def _use_shared_pool(options: ort.SessionOptions, threads: int | None) -> None:
 
 
 # Input values (N x C x H x W) up to which a run's CPU arena memory is kept for the next run. The detector's: the
-# largest input det_scale "auto" ever gives it (onnxocr/core/det_scale.py bounds every page, of any size, to
-# MAX_PIXELS), so under the default rule the arena never gives back and never grows past that; only an input beyond
-# it (det_scale "model" or explicit det_limit_* on a large page) is given back after its run. Recogniser and
-# classifier batches: up to one 48 x 4096 px line (~125 MiB).
-ARENA_KEEP_ELEMENTS = {"det": 3 * MAX_PIXELS}
+# first look of det_scale "auto" (onnxocr/core/det_scale.py), so a page the detector reads at its own size within
+# that bound (a FUNSD form, a 1280 x 720 photo: ~160 MiB of arena) keeps it and pays no page faults on the next; a
+# larger page's runs under "auto" give the arena back when they end (TextDetector), so the detector's memory is not
+# held while the recogniser runs (one 300-dpi letter page through the CLI: 487 -> 394 MB peak), and any larger
+# input (det_scale "model" on a large page) gives it back too. Still open: on a 50-page 300-dpi PDF the peak is
+# 622 MB, the next page's detector run (~160 MiB) on top of what the recogniser's arena keeps. Recogniser and classifier batches: up to
+# one 48 x 4096 px line (~125 MiB).
+ARENA_KEEP_ELEMENTS = {"det": 3 * FIRST_LOOK_PIXELS}
 DEFAULT_ARENA_KEEP_ELEMENTS = 3 * 48 * 4096
 
 
@@ -229,17 +232,12 @@ class OnnxModel:
             return self.shrink_options
         return self.run_options
 
-    def release_arena(self, probe: np.ndarray) -> None:
-        """Give the CPU arena's free memory back now (before a run on a larger input, so that the two do not add
-        up): one run on `probe`, a minimal valid input, with the arena-shrinking options. No-op with the caller's
-        own session options."""
-        if self.keep_elements is not None:
-            self.session.run(self.output_names[:1], {self.input_name: probe}, self.shrink_options)
-
-    def run(self, batch: np.ndarray) -> tuple[np.ndarray, float]:
-        """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime)."""
+    def run(self, batch: np.ndarray, release: bool = False) -> tuple[np.ndarray, float]:
+        """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime). release: give
+        the CPU arena's memory back when the run ends, whatever the batch's size (not with the caller's options)."""
+        options = self.shrink_options if release and self.keep_elements is not None else self.options_for(batch)
         start = time.perf_counter()
-        output = self.session.run(self.output_names[:1], {self.input_name: batch}, self.options_for(batch))[0]
+        output = self.session.run(self.output_names[:1], {self.input_name: batch}, options)[0]
         return output, time.perf_counter() - start
 
 

@@ -86,14 +86,17 @@ def test_too_few_boxes_to_measure_try_the_bound():
 
 # -- the default models on rendered pages ----------------------------------------------------------------------
 
-def _spied(ocr):
-    """Record the detector's input shapes (the model itself runs as always)."""
+def _spied(ocr, released=None):
+    """Record the detector's input shapes (the model itself runs as always), and in `released` whether each run
+    gives its arena memory back."""
     shapes = []
     run = ocr.detector.model.run
 
-    def recording(batch):
+    def recording(batch, **options):
         shapes.append(tuple(batch.shape[2:]))
-        return run(batch)
+        if released is not None:
+            released.append(bool(options.get("release")))
+        return run(batch, **options)
 
     ocr.detector.model.run = recording
     return shapes
@@ -121,9 +124,9 @@ def test_a_page_reads_the_same_at_100_and_300_dpi_with_a_bounded_detector_input(
 
     lines = page_lines(2020, count=14, words_per_line=6)
     expected = "\n".join(lines)
-    texts = {}
+    texts, released = {}, {100: [], 300: []}
     for dpi in (100, 300):
-        shapes = _spied(ocr)
+        shapes = _spied(ocr, released[dpi])
         try:
             result = ocr(_page(lines, dpi, 11))
         finally:
@@ -133,6 +136,8 @@ def test_a_page_reads_the_same_at_100_and_300_dpi_with_a_bounded_detector_input(
         assert len(shapes) == 1, shapes  # 11 pt body text: the first look is enough at both resolutions
         assert shapes[0][0] * shapes[0][1] <= FIRST_LOOK_PIXELS
     assert word_recall(texts[100], texts[300]) >= 0.95
+    # the arena: kept after a page read at its own size within the bound, given back after a scaled large page
+    assert released == {100: [False], 300: [True]}
 
 
 def test_small_print_on_a_large_page_gets_a_second_larger_pass(ocr):
