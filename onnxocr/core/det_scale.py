@@ -5,7 +5,7 @@ look", at most FIRST_LOOK_PIXELS input pixels). The median height of the text bo
 lines are at that scale; when they are materially shorter than the height the detector reads best
 (TARGET_LINE_HEIGHT, in detector input pixels), it runs once more at the scale that gives that height, bounded by
 the model's own rule and by MAX_PIXELS. Otherwise the first look's boxes are the answer. An image whose model-rule
-input already fits FIRST_LOOK_PIXELS (a 1280 x 720 photo, a 100-dpi form, every "max 960" model) is detected
+input already fits MAX_PIXELS (a 1280 x 720 photo, a 100-dpi form, every "max 960" model) is detected
 exactly as the model's rule says, in one pass.
 
 Figures (10 FUNSD forms, ~100 dpi, detector scale relative to the native page; box heights are the detector's
@@ -90,8 +90,9 @@ def second_look_shape(
 
 
 def first_look_shape(model_shape: tuple[int, int]) -> tuple[int, int] | None:
-    """The first look's input shape, or None when the model's rule input is already within FIRST_LOOK_PIXELS
-    (the image is then detected once, exactly as the model's rule says)."""
-    if model_shape[0] * model_shape[1] <= FIRST_LOOK_PIXELS:
+    """The first look's input shape, or None when the model's rule input is already within MAX_PIXELS, the most
+    a second pass may use: the image is then detected once, exactly as the model's rule says (a shrunken look
+    there saves little and moves its boxes by a few pixels, which changed how pdftotext grouped two columns)."""
+    if model_shape[0] * model_shape[1] <= MAX_PIXELS:
         return None
     return fit_shape(model_shape[0], model_shape[1], FIRST_LOOK_PIXELS)
