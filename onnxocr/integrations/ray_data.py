@@ -102,7 +102,8 @@ def ray_runner(
     """A runner (see onnxocr/runners.py) that OCRs pages on `actors` Ray actors, each reserving `num_cpus` CPUs
     and running onnxruntime on that many threads; `ocr_options` go to `OCR` (lang, ocr_version, use_cls, ...).
     Starts a local cluster unless Ray is initialised or RAY_ADDRESS is set. Pages are handed out round robin,
-    2 x actors ahead of the sink; results come back in input order. `worker` may be a PageWorker subclass."""
+    one page per actor in flight (an actor that dies takes no other page's attempts with it); results come back in
+    input order. `worker` may be a PageWorker subclass."""
     if attempts < 1:
         raise OnnxOCRError(f"attempts must be at least 1 (got {attempts})")
     ray = connect()
@@ -128,7 +129,7 @@ def ray_runner(
         return dataclasses.replace(result, input=item, image=page.image)
 
     def run(work: Iterable[Work]) -> Iterator[PageResult]:
-        yield from in_order(work, submit, collect, 2 * actors)
+        yield from in_order(work, submit, collect, actors)  # round robin: one page in flight per actor
 
     return run
 
