@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.lib import rendered
+from bench.lib.metrics import cer
 
 REPO = Path(__file__).resolve().parents[1]
 PARAGRAPH_MATCH = 0.9
@@ -78,16 +79,6 @@ def paragraphs_found(truth: tuple[str, ...], text: str) -> int:
         if any(difflib.SequenceMatcher(None, want, b, autojunk=False).ratio() >= PARAGRAPH_MATCH for b in blocks):
             found += 1
     return found
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Levenshtein distance / reference length, spaces counted."""
-    row = list(range(len(hypothesis) + 1))
-    for i, rc in enumerate(reference, 1):
-        prev, row[0] = row[0], i
-        for j, hc in enumerate(hypothesis, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rc != hc))
-    return row[-1] / max(1, len(reference))
 
 
 def build_pages(corpora: Path) -> list[rendered.LayoutPage]:

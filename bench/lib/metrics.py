@@ -263,3 +263,15 @@ def page_bags(pred_lines: list, gt_words: list) -> PageBags:
     """Word-bag and char-bag counts of one page: predicted line texts vs GT word texts."""
     return PageBags(words=bag_counts(words_of(pred_lines), words_of(gt_words)),
                     chars=bag_counts(chars_of(pred_lines), chars_of(gt_words)))
+
+
+def cer(reference: str, hypothesis: str, ignore_spaces: bool = False) -> float:
+    """Character error rate: Levenshtein distance / reference length (spaces counted unless `ignore_spaces`)."""
+    if ignore_spaces:
+        reference, hypothesis = reference.replace(" ", ""), hypothesis.replace(" ", "")
+    row = list(range(len(hypothesis) + 1))
+    for i, rc in enumerate(reference, 1):
+        prev, row[0] = row[0], i
+        for j, hc in enumerate(hypothesis, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rc != hc))
+    return row[-1] / max(1, len(reference))

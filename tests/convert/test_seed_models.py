@@ -56,14 +56,10 @@ def corpus_lines(corpus: str, count: int = 8, max_chars: int = 28) -> list[str]:
 
 
 def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate: Levenshtein distance / reference length (spaces ignored on both sides)."""
-    ref, hyp = reference.replace(" ", ""), hypothesis.replace(" ", "")
-    row = list(range(len(hyp) + 1))
-    for i, rc in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, hc in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rc != hc))
-    return row[-1] / max(1, len(ref))
+    """Character error rate with spaces ignored on both sides (bench.lib.metrics.cer)."""
+    from bench.lib.metrics import cer as levenshtein_cer
+
+    return levenshtein_cer(reference, hypothesis, ignore_spaces=True)
 
 
 def paddle_reads(model_name: str, crops: list[np.ndarray], characters: tuple[str, ...], use_space_char: bool) -> list[str]:

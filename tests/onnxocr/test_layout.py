@@ -308,13 +308,7 @@ def test_korean_rendered_lines_keep_their_word_spaces():
         pytest.fail(str(exc))
     texts = [r.text for r in ocr.recognize(crops)]
 
-    def cer(ref: str, hyp: str) -> float:
-        row = list(range(len(hyp) + 1))
-        for i, rc in enumerate(ref, 1):
-            prev, row[0] = row[0], i
-            for j, hc in enumerate(hyp, 1):
-                prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rc != hc))
-        return row[-1] / max(1, len(ref))
+    from bench.lib.metrics import cer
 
     assert float(np.mean([cer(t, h) for t, h in zip(lines, texts)])) <= 0.25, list(zip(lines, texts))
     spaces = sum(t.count(" ") for t in lines)

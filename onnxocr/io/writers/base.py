@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
+from onnxocr.core.layout import is_right_to_left as is_rtl  # noqa: F401 - the writers' name for it
 from onnxocr.result import OCRResult, TextLine, WordBox
 
 # -- geometry helpers (pure) -------------------------------------------------------------------------------------
@@ -99,16 +99,6 @@ def _split_line(line: TextLine) -> list[WordBox]:
         a, b = start / total, pos / total
         out.append(WordBox(word, np.array([tl + (tr - tl) * a, tl + (tr - tl) * b, bl + (br - bl) * b, bl + (br - bl) * a], np.float32)))
     return out
-
-
-def is_rtl(text: str) -> bool:
-    """True when most strongly directional characters of `text` are right-to-left (Arabic, Hebrew, ...)."""
-    rtl = ltr = 0
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        rtl += kind in ("R", "AL")
-        ltr += kind == "L"
-    return rtl > ltr
 
 
 def _clean(text: str) -> str:
