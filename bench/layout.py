@@ -149,7 +149,7 @@ def korean_cer(corpora: Path, count: int = 24) -> dict:
     crops = [rendered.render_text_line(t, "korean") for t in lines]
     out = {"lines": len(lines)}
     for label, recovery in (("space_recovery_on", None), ("space_recovery_off", False)):
-        ocr = OCR(lang="korean", version="PP-OCRv2", use_det=False, rec_space_recovery=recovery)
+        ocr = OCR(lang="korean", ocr_version="PP-OCRv2", use_det=False, rec_space_recovery=recovery)
         texts = [r.text for r in ocr.recognize(crops)]
         out[label] = {
             "cer": round(float(np.mean([cer(t, h) for t, h in zip(lines, texts)])), 4),

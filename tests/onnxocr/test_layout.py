@@ -298,7 +298,7 @@ def test_korean_rendered_lines_keep_their_word_spaces():
     if not (corpora / "udhr_ko.txt").is_file():
         pytest.skip(f"{corpora} missing (the shared data folder)")
     try:
-        ocr = OCR(lang="korean", version="PP-OCRv2", use_det=False)
+        ocr = OCR(lang="korean", ocr_version="PP-OCRv2", use_det=False)
     except ModelNotFoundError as exc:
         pytest.skip(f"korean_mobile_v2.0_rec not converted: {exc}")
     lines = rendered.corpus_lines(corpora, "udhr_ko.txt", 12, 28)

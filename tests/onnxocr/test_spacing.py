@@ -78,7 +78,7 @@ def test_space_recovery_lifts_word_bag_f1_on_funsd_forms(default_ocr):
         pytest.skip("PP-OCRv4 models not converted: run `make convert-reference`")
     assert all(n in load_catalog().models for n in v4_names)
     plain = OCR(use_cls=True, rec_space_recovery=False)
-    previous = OCR(use_cls=True, version="PP-OCRv4")  # the previous default set, with recovery
+    previous = OCR(use_cls=True, ocr_version="PP-OCRv4")  # the previous default set, with recovery
     totals = {"on": metrics.BagCounts(), "off": metrics.BagCounts(), "v4": metrics.BagCounts()}
     for sample in datasets.load_funsd(str(SHARED / "data"), limit=3):
         gt = metrics.words_of(sample.words)
