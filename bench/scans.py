@@ -43,7 +43,8 @@ sys.path.insert(0, REPO_ROOT)
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
 
 from bench.lib import datasets, metrics  # noqa: E402
-from bench.speed import fmt, machine, median, print_table, round_order, run_runner, run_setup  # noqa: E402
+from bench.lib.report import machine_info  # noqa: E402
+from bench.speed import fmt, median, print_table, round_order, run_runner, run_setup  # noqa: E402
 
 
 def _venv(name: str) -> str:
@@ -210,7 +211,7 @@ def main(argv=None) -> int:
 
 
 def build_report(args, systems, corpora, pages, spans, rounds) -> dict:
-    report = {"machine": machine(), "args": vars(args), "load_avg_1m": [r["load_avg_1m"] for r in rounds],
+    report = {"machine": machine_info(), "args": vars(args), "load_avg_1m": [r["load_avg_1m"] for r in rounds],
               "versions": {s: rounds[0]["systems"][s]["versions"] for s in systems}, "corpora": {}}
     for c in corpora:
         lo, hi = spans[c]
