@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
 
 from bench.lib import datasets, metrics  # noqa: E402
 from bench.lib.report import machine_info  # noqa: E402
-from bench.speed import fmt, median, print_table, round_order, run_runner, run_setup  # noqa: E402
+from bench.speed import fmt, median, names_of, print_table, round_order, run_runner, run_setup  # noqa: E402
 
 
 def _venv(name: str) -> str:
@@ -163,17 +163,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _names(text: str, known, what: str) -> list:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    for n in names:
-        if n not in known:
-            sys.exit(f"unknown {what} {n!r}: use {', '.join(known)}")
-    return names
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    systems, corpora = _names(args.systems, SYSTEMS, "system"), _names(args.corpora, CORPORA + EXTRA_CORPORA, "corpus")
+    systems, corpora = names_of(args.systems, SYSTEMS, "system"), names_of(args.corpora, CORPORA + EXTRA_CORPORA, "corpus")
     if any(c in TURNS for c in corpora) and "funsd-3x" not in corpora:
         corpora.insert(0, "funsd-3x")  # the upright pages the text order is compared with
     for s in systems:
