@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onnxocr.errors import ModelLoadError
-from onnxocr.io.atomic import AtomicFile, _umask, new_file_mode, write_atomic  # noqa: F401 (new_file_mode: re-exported)
+from onnxocr.io.atomic import AtomicFile, _umask, write_atomic
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -53,11 +53,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def atomic_write_bytes(target: str | Path, data: bytes, fsync: bool = True) -> None:
-    """Write `data` to `target` atomically, fsync'd (onnxocr.io.atomic.write_atomic: the one atomic writer)."""
-    write_atomic(target, data, fsync=fsync)
 
 
 class ModelStore:
@@ -130,7 +125,7 @@ class ModelStore:
             models = self.read_manifest()
             models[name] = entry
             payload = json.dumps({"schema_version": MANIFEST_SCHEMA, "models": models}, indent=2, ensure_ascii=False)
-            atomic_write_bytes(self.manifest_path, (payload + "\n").encode("utf-8"))
+            write_atomic(self.manifest_path, (payload + "\n").encode("utf-8"), fsync=True)
         log.info("installed %s as %s", name, target)
         return target
 

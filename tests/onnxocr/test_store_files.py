@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from onnxocr.errors import ModelLoadError
-from onnxocr.models.store import ModelStore, atomic_write_bytes
+from onnxocr.io.atomic import write_atomic
+from onnxocr.models.store import ModelStore
 
 from testlib import REPO
 
@@ -30,12 +31,12 @@ def umask_022():
 
 def test_new_files_get_0666_minus_umask_and_replaced_files_keep_their_mode(tmp_path, umask_022):
     fresh = tmp_path / "fresh.txt"
-    atomic_write_bytes(fresh, b"a")
+    write_atomic(fresh, b"a", fsync=True)
     assert mode(fresh) == 0o644
     shared = tmp_path / "shared.txt"
     shared.write_bytes(b"old")
     os.chmod(shared, 0o664)
-    atomic_write_bytes(shared, b"new")
+    write_atomic(shared, b"new", fsync=True)
     assert shared.read_bytes() == b"new" and mode(shared) == 0o664
 
 
