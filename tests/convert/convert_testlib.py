@@ -104,7 +104,20 @@ def write_catalog(path: Path, models: dict[str, dict], dictionaries: dict[str, d
 def lab_net(seed: int = 7, channels: int = 4):
     """A small ONNX model in PP-LCNetV3's shape, weights as Constant nodes with the scalar first (the way
     paddle2onnx 1.3 writes them): conv3x3 -> LAB -> HardSwish -> LAB -> conv1x1 -> LAB -> HardSwish -> LAB ->
-    depthwise conv3x3 (padded), where LAB = Mul(scalar) then Add(scalar). Input (N, 3, H, W) float32."""
+    depthwise conv3x3 (padded), where LAB = Mul(scalar) then Add(scalar). Input (N, 3, H, W) float32, output
+    `y` (N, channels, H, W): a feature map, not a detector's output (lab_det_net is one)."""
+    return _lab_model(seed, channels, probability_head=False)
+
+
+def lab_det_net(seed: int = 7, channels: int = 4, sigmoid: bool = True):
+    """lab_net with a DB detector's head: the depthwise conv's `channels` maps -> unpadded conv1x1 to one map ->
+    Sigmoid, so output `y` is (N, 1, H, W) probabilities, what `convert import` accepts as a det model. The head
+    adds no affine block, so the folds are lab_net's (2 after a conv, 1 before). `sigmoid=False` leaves the
+    logits, which a detector must not give."""
+    return _lab_model(seed, channels, probability_head=True, sigmoid=sigmoid)
+
+
+def _lab_model(seed: int, channels: int, probability_head: bool, sigmoid: bool = True):
     import numpy as np
     import onnx
     from onnx import helper, numpy_helper
@@ -130,9 +143,18 @@ def lab_net(seed: int = 7, channels: int = 4):
     nodes.append(helper.make_node("HardSwish", [lab("c0", "0")], ["h0"]))
     nodes.append(helper.make_node("Conv", [lab("h0", "1"), "w1", "b1"], ["c1"]))
     nodes.append(helper.make_node("HardSwish", [lab("c1", "2")], ["h1"]))
-    nodes.append(helper.make_node("Conv", [lab("h1", "3"), "w2"], ["y"], pads=[1, 1, 1, 1], group=c))
+    features = "d" if probability_head else "y"
+    nodes.append(helper.make_node("Conv", [lab("h1", "3"), "w2"], [features], pads=[1, 1, 1, 1], group=c))
+    out_channels = c
+    if probability_head:
+        constant("w_head", rng.normal(size=(1, c, 1, 1)) / c)
+        constant("b_head", [0.0])
+        nodes.append(helper.make_node("Conv", [features, "w_head", "b_head"], ["logits" if sigmoid else "y"]))
+        if sigmoid:
+            nodes.append(helper.make_node("Sigmoid", ["logits"], ["y"]))
+        out_channels = 1
     graph = helper.make_graph(
         nodes, "lab", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, "H", "W"])],
-        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", c, "H", "W"])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", out_channels, "H", "W"])],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])

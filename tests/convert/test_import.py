@@ -70,10 +70,10 @@ def test_import_missing_file_is_a_one_line_error(tmp_path, capsys):
 def test_import_folds_affine_blocks_when_outputs_stay_within_tolerance(tmp_path, capsys):
     import onnx
 
-    from convert_testlib import lab_net
+    from convert_testlib import lab_det_net
 
     source = tmp_path / "lab.onnx"
-    onnx.save(lab_net(), str(source))
+    onnx.save(lab_det_net(), str(source))
     assert run(tmp_path, str(source), "--name", "lab_det", "--task", "det") == 0, capsys.readouterr().out
     store = ModelStore(tmp_path / "store")
     record = store.read_manifest()["lab_det"]
@@ -87,11 +87,11 @@ def test_import_keeps_the_graph_as_it_was_when_folding_would_move_outputs(tmp_pa
     import onnx
 
     import convert.importing
-    from convert_testlib import lab_net
+    from convert_testlib import lab_det_net
 
     monkeypatch.setattr(convert.importing, "PARITY_TOLERANCE", -1.0)  # any difference at all is too much
     source = tmp_path / "lab.onnx"
-    onnx.save(lab_net(), str(source))
+    onnx.save(lab_det_net(), str(source))
     assert run(tmp_path, str(source), "--name", "lab_det", "--task", "det") == 0, capsys.readouterr().out
     store = ModelStore(tmp_path / "store")
     assert store.read_manifest()["lab_det"]["graph_passes"] == ""

