@@ -12,15 +12,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from convert.cli import main as convert_main
+from convert.graph.metadata import read_metadata
 from convert.graph.optimize import constants_to_initializers
 from convert.graph.quantize import calibration_batches, quantize_int8
-from convert_testlib import FIXTURES, REPO, SHARED, needs_shared
+from convert_testlib import FIXTURES, REPO, SHARED, needs_paddle, needs_shared
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 FUNSD = SHARED / "data" / "funsd"
 CLS_SHAPE = (3, 48, 192)
+PADDLE_DIR = FIXTURES / "models" / "paddle"
+CLS_NAME = "ch_ppocr_mobile_v2.0_cls"
+needs_funsd = pytest.mark.skipif(not FUNSD.is_dir(), reason="../shared/data/funsd is not beside the checkout")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,12 @@ def int8_classifier(tmp_path_factory) -> tuple[Path, Path]:
 
 def run_cls(path: Path, batch: np.ndarray) -> np.ndarray:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": batch})[0]
+
+
+@pytest.fixture(scope="module")
+def funsd_crops() -> list[np.ndarray]:
+    """funsd_line_crops(), read once per module."""
+    return funsd_line_crops()
 
 
 def funsd_line_crops() -> list[np.ndarray]:
@@ -67,12 +78,12 @@ def test_int8_classifier_is_smaller_and_its_weights_fit_in_7_bits(int8_classifie
 
 
 @needs_shared
-@pytest.mark.skipif(not FUNSD.is_dir(), reason="../shared/data/funsd is not beside the checkout")
-def test_int8_classifier_tells_upright_from_turned_real_lines_as_well_as_float(int8_classifier):
+@needs_funsd
+def test_int8_classifier_tells_upright_from_turned_real_lines_as_well_as_float(int8_classifier, funsd_crops):
     import cv2
     from onnxocr.core.crop import resize_normalize_pad
 
-    crops = funsd_line_crops()
+    crops = funsd_crops
     assert len(crops) > 700
     turned = [cv2.rotate(c, cv2.ROTATE_180) for c in crops]
     batch = np.stack([resize_normalize_pad(c, CLS_SHAPE[1], CLS_SHAPE[2]) for c in crops + turned])
@@ -80,6 +91,78 @@ def test_int8_classifier_tells_upright_from_turned_real_lines_as_well_as_float(i
     float_accuracy, int8_accuracy = ((run_cls(p, batch).argmax(1) == truth).mean() for p in int8_classifier)
     assert float_accuracy > 0.8  # the crops and labels are sound: the float model reads them
     assert int8_accuracy >= float_accuracy - 0.02
+
+
+@pytest.fixture(scope="module")
+def cli_int8_store(tmp_path_factory) -> Path:
+    """The store after `python -m convert ch_ppocr_mobile_v2.0_cls --quantize int8 --source-dir <seed Paddle
+    files>`: the float model (with Paddle parity) and its `_int8` variant."""
+    if not PADDLE_DIR.is_dir():
+        pytest.skip("../shared/fixtures/models/paddle is not beside the checkout")
+    root = tmp_path_factory.mktemp("cli_int8")
+    code = convert_main([CLS_NAME, "--quantize", "int8", "--source-dir", str(PADDLE_DIR),
+                         "--out", str(root / "store"), "--cache", str(root / "cache")])
+    assert code == 0, "the convert CLI failed on the seed classifier with --quantize int8 (see the summary above)"
+    return root / "store"
+
+
+@needs_shared
+@needs_paddle
+def test_cli_quantize_int8_installs_a_recorded_verified_variant_with_the_float_models_metadata(cli_int8_store):
+    from onnxocr.models.store import ModelStore, sha256_file
+
+    store = ModelStore(cli_int8_store)
+    manifest = store.read_manifest()
+    float_record, int8_record = manifest[CLS_NAME], manifest[f"{CLS_NAME}_int8"]
+    int8_path = store.verify(f"{CLS_NAME}_int8")  # raises unless the file's sha256 is the manifest's
+    assert int8_record["sha256"] == sha256_file(int8_path) and len(int8_record["sha256"]) == 64
+    assert int8_record["float_model"] == CLS_NAME and "quantize_static QDQ" in int8_record["quantized"]
+    assert int8_record["parity_max_abs"] is None and float_record["parity_max_abs"] < 1e-4
+    for key in ("task", "input_shape", "source", "source_sha256", "source_files", "dictionary"):
+        assert int8_record[key] == float_record[key], key
+    float_meta, int8_meta = read_metadata(store.verify(CLS_NAME)), read_metadata(int8_path)
+    assert int8_meta["onnxocr.name"] == f"{CLS_NAME}_int8" and int8_meta["onnxocr.quantized"] == int8_record["quantized"]
+    assert int8_meta["onnxocr.parity_max_abs"] == "" and float_meta["onnxocr.parity_max_abs"] != ""
+    carried = {k: v for k, v in float_meta.items() if k not in ("onnxocr.name", "onnxocr.parity_max_abs")}
+    assert carried and {k: int8_meta.get(k) for k in carried} == carried  # every other key, pre/post-processing too
+    assert int8_path.stat().st_size < 0.6 * store.verify(CLS_NAME).stat().st_size
+
+
+@needs_shared
+@needs_paddle
+@needs_funsd
+def test_cli_int8_classifier_loads_in_the_runtime_and_reads_real_lines_as_float_does(cli_int8_store, funsd_crops):
+    """The runtime's own classifier on FUNSD's annotated lines, upright and turned by 180 degrees: the truth is
+    how the crops were made, not either model's output."""
+    import cv2
+    from onnxocr.config import ClsConfig, EngineConfig
+    from onnxocr.core.classification import TextClassifier
+    from onnxocr.core.engine import OnnxModel
+    from onnxocr.models.store import ModelStore
+
+    store = ModelStore(cli_int8_store)
+    crops = funsd_crops + [cv2.rotate(c, cv2.ROTATE_180) for c in funsd_crops]
+    truth = ["0"] * len(funsd_crops) + ["180"] * len(funsd_crops)
+    accuracy = {}
+    for name in (CLS_NAME, f"{CLS_NAME}_int8"):
+        model = OnnxModel(store.verify(name), EngineConfig(), role="cls")
+        assert model.metadata["onnxocr.task"] == "cls"
+        _, labels, _ = TextClassifier(model, ClsConfig())(crops)
+        accuracy[name] = float(np.mean([label.label == want for label, want in zip(labels, truth)]))
+    assert accuracy[CLS_NAME] > 0.8, accuracy  # the crops and labels are sound: the float model reads them
+    # At most 3 points lost. Measured on 1616 crops: float 0.886, the CLI's int8 0.861. The CLI exports at opset 14,
+    # so its weights are quantised per channel; the opset-11 fixture above is quantised per tensor and loses only
+    # 0.7 points (0.879), so the stricter 2-point bar of the function test does not hold for what the CLI ships.
+    assert accuracy[f"{CLS_NAME}_int8"] >= accuracy[CLS_NAME] - 0.03, accuracy
+
+
+def test_cli_refuses_another_quantization_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        convert_main([CLS_NAME, "--quantize", "int4", "--out", str(tmp_path / "store"), "--cache", str(tmp_path / "cache")])
+    assert stopped.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert errors == ["python -m convert: error: argument --quantize: invalid choice: 'int4' (choose from 'int8')"]
+    assert not (tmp_path / "store").exists() and not (tmp_path / "cache").exists()
 
 
 VNNI_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}
