@@ -17,6 +17,14 @@ loses below ~10 px: the target is 12 px and a second pass is run when the first 
 DejaVu Sans the first look's median is 9.8 px at 3 to 4.5 pt and 10.2 px at 6 pt, so print under ~5 pt gets the
 second pass.
 
+Box margins: a line found in the first look comes out with a tighter box, relative to its text, than the same
+line found by the detector at the full page size (on FUNSD forms enlarged 3x, 36 against 45 px for one line of
+capitals), and a crop that tight loses word gaps in the recogniser ("NUMBEROF PAGESINCLUDINGCOVER"). A scaled
+look therefore unclips by SHRUNK_UNCLIP_GAIN x the configured unclip_ratio (PP-OCRv6 small's 1.4 -> 1.68). Word / char-bag F1 on the
+first 20 dev FUNSD forms (bench/scans.py corpora): 3x, gain 1.0 0.767 / 0.972, 1.2 0.780 / 0.970, 1.33 0.781 /
+0.965, full size 0.774 / 0.970; 2x: 0.790 / 0.971, 0.793 / 0.969, 0.788 / 0.965, full size 0.791 / 0.973; 4x:
+0.775, 0.782, 0.783. 300-dpi PDF pages of 8-12 pt print read 1.000 at every gain.
+
 Memory (PP-OCRv6 small det, onnxruntime CPU arena): a 1-megapixel input peaks ~160 MB above the loaded models,
 1.8 MP ~340 MB, 2.4 MP ~370 MB. With the models loaded (~150 MB), the page and the recogniser (~95 MB, more for
 long lines), a second pass beyond ~1.5 MP would take a whole run past 600 MB: MAX_PIXELS.
@@ -32,6 +40,7 @@ FIRST_LOOK_PIXELS = 1024 * 1024  # detector input pixels (H' x W') of the first 
 MAX_PIXELS = 1216 * 1216  # the largest input a second pass may use: bounds its time and the detector's memory
 TARGET_LINE_HEIGHT = 12.0  # median text-box height (detector input px) the detector reads best
 RERUN_FACTOR = 1.2  # a second pass only when it would enlarge the first look by more than this
+SHRUNK_UNCLIP_GAIN = 1.2  # unclip_ratio x this on a scaled look's map: its boxes come out as tall as the full-size reading's
 MIN_BOXES = 3  # fewer boxes than this say nothing about line height: the second pass uses the bound
 
 
