@@ -21,7 +21,7 @@ from onnxocr.config import PADDLE_REC_BATCH_SIZE, EngineConfig, OCRConfig, expli
 from onnxocr.core.crop import crop_quad
 from onnxocr.core.detection import TextDetector
 from onnxocr.core.dictionary import parse_dictionary, read_dictionary
-from onnxocr.core.engine import OnnxModel, available_cpus, runs_on_cpu_only
+from onnxocr.core.engine import OnnxModel, available_cpus, release_free_heap, runs_on_cpu_only
 from onnxocr.errors import ModelLoadError, ModelNotFoundError, OnnxOCRError, OptionError, unexpected
 from onnxocr.core.layout import analyse_layout, is_right_to_left
 from onnxocr.io.images import ImageInput, describe, load_image
@@ -509,6 +509,9 @@ class OCR:
         tick = time.perf_counter()
         texts, spent = self.recognizer(crops) if crops else ([], 0.0)
         inside += spent
+        if crops and self.detector is not None and self.config.use_det and self.detector.gives_back_memory(*img.shape[:2]):
+            inside += self.recognizer.give_back_memory()  # a scan-sized page: memory stays bounded between pages
+            release_free_heap()
         texts = self._with_spaces(texts, crops)
         timings["rec"] = time.perf_counter() - tick
         lines = []

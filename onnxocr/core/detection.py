@@ -241,6 +241,17 @@ class TextDetector:
         cfg = self.config
         return det_resize_shape(height, width, cfg.limit_side_len, cfg.limit_type, cfg.max_side_limit)
 
+    def gives_back_memory(self, height: int, width: int) -> bool:
+        """Whether detecting an image of this size gives the detector's CPU arena back after its runs: a page
+        read in a scaled look (det_scale "auto", onnxocr/core/det_scale.py) or one whose model-rule input is over
+        the detector's keep bound (onnxocr/core/engine.py). The pipeline then has the recogniser give its arena back
+        too, so the next page's detector run does not stack on memory the recogniser holds."""
+        model_shape = self.input_shape(height, width)
+        if self.config.scale == "auto" and self.fixed_size is None and first_look_shape(model_shape) is not None:
+            return True
+        keep = self.model.keep_elements
+        return keep is not None and 3 * model_shape[0] * model_shape[1] > keep
+
     def _detect(self, image: np.ndarray, shape: tuple[int, int], scaled: bool = False) -> tuple[np.ndarray, float]:
         """Boxes (N, 4, 2) in image pixels, unordered, from one run at detector input `shape`. scaled (a run of the
         text-scale rule on a large page): shrink by area averaging, and give the arena back after the run."""
