@@ -12,6 +12,8 @@ Corpora (built once per run in a temporary folder, PNG files; the ground truth i
                       into one PDF as 300-dpi images by Pillow, then rendered back at 300 dpi by pypdfium2, which
                       is what `onnxocr scan.pdf` reads (PDF rendering itself is not timed: the peers cannot read
                       PDFs); the rendered words;
+- a long PDF          (--long-pdf N, default 50) N such pages in one PDF, read once by the `onnxocr` CLI in its own
+                      process: its peak RSS (the issue's 50-page bound), time and bags;
 - turned-90/180/270   the funsd-3x pages turned clockwise by 90/180/270 degrees; besides the bags against FUNSD's
                       words, the text-order ratio: difflib.SequenceMatcher ratio between the word sequence read
                       on the turned page and the one the same system read on the upright funsd-3x page.
@@ -34,6 +36,7 @@ import difflib
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,9 +116,9 @@ def build_corpora(names: list, pages: int, data_root: str, folder: str) -> dict:
     return out
 
 
-def rendered_pdf_pages(pages: int, folder: str, dpi: int = 300) -> list:
-    """`pages` letter pages of known text as a 300-dpi image PDF (Pillow), rendered back at `dpi` (pypdfium2)."""
-    import pypdfium2
+def write_text_pdf(pages: int, path: str) -> list:
+    """Write `pages` letter pages of known text (8, 10 and 12 pt in turn) as a 300-dpi image PDF (Pillow) to
+    `path`; returns each page's lines."""
     from doclib import DEJAVU, page_lines, render_text_page
 
     if not DEJAVU.is_file():
@@ -126,11 +129,16 @@ def rendered_pdf_pages(pages: int, folder: str, dpi: int = 300) -> list:
         lines = page_lines(20_000 + i, count=int(26 * 10 / size), words_per_line=int(7 * 10 / size))
         texts.append(lines)
         images.append(render_text_page(lines, dpi=300, size_pt=size))
-    buf = io.BytesIO()
-    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=300)
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=300)
+    return texts
+
+
+def rendered_pdf_pages(pages: int, folder: str, dpi: int = 300) -> list:
+    """`pages` letter pages of known text as a 300-dpi image PDF (Pillow), rendered back at `dpi` (pypdfium2)."""
+    import pypdfium2
+
     pdf_path = os.path.join(folder, "pages-300dpi.pdf")
-    with open(pdf_path, "wb") as f:
-        f.write(buf.getvalue())
+    texts = write_text_pdf(pages, pdf_path)
     out = []
     document = pypdfium2.PdfDocument(pdf_path)
     try:
@@ -141,6 +149,30 @@ def rendered_pdf_pages(pages: int, folder: str, dpi: int = 300) -> list:
     finally:
         document.close()
     return out
+
+
+def long_pdf_run(pages: int, folder: str, threads: int) -> dict:
+    """`onnxocr long.pdf -f jsonl` (the CLI, default options, 300 dpi) on a `pages`-page 300-dpi PDF, in its own
+    process: {pages, records, seconds, peak_rss_mib (that process's VmHWM, from wait4), word_bag_f1, char_bag_f1}."""
+    pdf_path = os.path.join(folder, f"long-{pages}pages.pdf")
+    texts = write_text_pdf(pages, pdf_path)
+    out_path = os.path.join(folder, f"long-{pages}pages.jsonl")
+    command = [_venv(".venv"), "-m", "onnxocr", pdf_path, "-f", "jsonl", "-o", out_path, "--threads", str(threads)]
+    start = time.time()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.time() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        sys.exit(f"onnxocr on the {pages}-page PDF exited {child.returncode}: {child.stderr.read().decode()[-400:]}")
+    with open(out_path, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    words, chars = metrics.BagCounts(), metrics.BagCounts()
+    for record, lines in zip(records, texts):
+        bags = metrics.page_bags([line["text"] for line in record.get("lines", [])], metrics.words_of(lines))
+        words, chars = words + bags.words, chars + bags.chars
+    return {"pages": pages, "records": len(records), "seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024.0,
+            "word_bag_f1": words.f1, "char_bag_f1": chars.f1}
 
 
 def order_ratio(upright: list, turned: list) -> float:
@@ -159,6 +191,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data-root", default=datasets.DEFAULT_DATA_ROOT)
     p.add_argument("--out", default=os.path.join(REPO_ROOT, "out", "bench"))
+    p.add_argument("--long-pdf", type=int, default=50, help="pages of the PDF the CLI reads once for its peak RSS "
+                   "(issue 20: 50; 0 skips it)")
     p.add_argument("--check", action="store_true", help="exit 1 when an issue 20 target is missed")
     return p.parse_args(argv)
 
@@ -194,6 +228,9 @@ def main(argv=None) -> int:
                   f"{this['systems'][s]['peak_rss_kib'] / 1024:.0f} MiB", file=sys.stderr)
         rounds.append(this)
     report = build_report(args, systems, corpora, pages, spans, rounds)
+    if args.long_pdf and "onnxocr" in systems:
+        print(f"[scans] onnxocr CLI on a {args.long_pdf}-page 300-dpi PDF", file=sys.stderr)
+        report["long_pdf"] = long_pdf_run(args.long_pdf, workdir, args.threads)
     os.makedirs(args.out, exist_ok=True)
     for name in (f"scans-{time.strftime('%Y%m%d-%H%M%S')}.json", "scans.json"):
         with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
@@ -280,6 +317,12 @@ def print_report(report: dict, systems: list, corpora: list) -> bool:
         check(f"{c} char-bag F1 onnxocr >= {CHAR_BAG_MIN}", o["char_bag_f1"], o["char_bag_f1"] >= CHAR_BAG_MIN, ".4f")
     rss = max(report["corpora"][c]["systems"]["onnxocr"]["peak_rss_mib"] for c in corpora)
     check(f"onnxocr peak RSS MiB <= {RSS_LIMIT_MIB}", rss, rss <= RSS_LIMIT_MIB, ".0f")
+    long_pdf = report.get("long_pdf")
+    if long_pdf:
+        print(f"  (`onnxocr` on a {long_pdf['pages']}-page 300-dpi PDF: {long_pdf['records']} records in "
+              f"{long_pdf['seconds']:.0f} s, word / char-bag F1 {long_pdf['word_bag_f1']:.4f} / {long_pdf['char_bag_f1']:.4f})")
+        check(f"onnxocr CLI peak RSS MiB on the {long_pdf['pages']}-page PDF <= {RSS_LIMIT_MIB}", long_pdf["peak_rss_mib"],
+              long_pdf["peak_rss_mib"] <= RSS_LIMIT_MIB and long_pdf["records"] == long_pdf["pages"], ".0f")
     if "funsd-3x" in corpora:
         upright = report["corpora"]["funsd-3x"]["systems"]["onnxocr"]["word_bag_f1"]
         for c in (c for c in corpora if c in TURNS):
