@@ -80,16 +80,6 @@ PER_CALL_OPTIONS = frozenset({
 })
 
 
-def _trim_heap() -> None:
-    """Ask glibc to give freed heap pages back to the OS (nothing elsewhere)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _model_search(store: str | Path | ModelStore | None, models_dir: str | Path | None) -> tuple[ModelStore, ModelSearch]:
     """The store to read models from and the search over it: an explicit folder is searched alone; the default
     store falls back on installed models wheels."""
@@ -439,18 +429,12 @@ class OCR:
         OS. Later calls work as before (another language's first call loads its recogniser again)."""
         with self._languages_lock:
             self._languages.clear()
-        if runs_on_cpu_only(self.config.engine):
-            tiny = []
-            if self.detector is not None:
-                tiny.append((self.detector.model, (1, 3, *(self.detector.fixed_size or (32, 32)))))
-            if self.classifier is not None:
-                tiny.append((self.classifier.model, (1, 3, self.classifier.height, self.classifier.width)))
-            rec = self.recognizer
-            tiny.append((rec.model, (1, 3, rec.height, rec.fixed_width or self.config.rec.image_width)))
-            for model, shape in tiny:
-                batch = np.zeros(shape, dtype=np.float32)
-                model.session.run(model.output_names[:1], {model.input_name: batch}, model.shrink_options)
-        _trim_heap()
+        if self.detector is not None:
+            self.detector.model.give_back_memory((1, 3, *(self.detector.fixed_size or (32, 32))))
+        if self.classifier is not None:
+            self.classifier.model.give_back_memory((1, 3, self.classifier.height, self.classifier.width))
+        self.recognizer.give_back_memory()
+        release_free_heap()
 
     def __call__(self, image: ImageInput, *, lang: str | None = None, version: str | None = None, **options: Any) -> OCRResult:
         """Full pipeline on one image: lines in reading order (lines scoring below drop_score are dropped).

@@ -50,10 +50,15 @@ def _threaded_options(provider: str, engine: EngineConfig) -> dict[str, str]:
     return {}
 
 
+def runs_on_cpu_only_providers(providers: Sequence[str]) -> bool:
+    """Whether a provider list is onnxruntime's CPU provider alone."""
+    return tuple(providers) == ("CPUExecutionProvider",)
+
+
 def runs_on_cpu_only(engine: EngineConfig) -> bool:
     """Whether every session of this engine config runs on onnxruntime's CPU execution provider."""
     if engine.providers:
-        return tuple(engine.providers) == ("CPUExecutionProvider",)
+        return runs_on_cpu_only_providers(engine.providers)
     return engine.device.lower() == "cpu"
 
 
@@ -258,6 +263,17 @@ class OnnxModel:
         if self.keep_elements is not None and batch.size > self.keep_elements:
             return self.shrink_options
         return self.run_options
+
+    def give_back_memory(self, shape: Sequence[int]) -> float:
+        """Return the CPU arena's free memory to the system: one run on a tiny all-zero input of `shape` (N, C, H,
+        W: the smallest the model takes) with arena shrinkage; nothing when the session runs on another provider.
+        Seconds in onnxruntime."""
+        if not runs_on_cpu_only_providers(self.session.get_providers()):
+            return 0.0
+        start = time.perf_counter()
+        self.session.run(self.output_names[:1], {self.input_name: np.zeros(tuple(shape), dtype=np.float32)},
+                         self.shrink_options)
+        return time.perf_counter() - start
 
     def run(self, batch: np.ndarray, release: bool = False) -> tuple[np.ndarray, float]:
         """Run on one NCHW float32 batch; returns (first output, seconds spent inside onnxruntime). release: give

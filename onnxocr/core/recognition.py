@@ -313,11 +313,9 @@ class TextRecognizer:
         )
 
     def give_back_memory(self) -> float:
-        """Return the CPU arena's free memory to the system (a one-column blank line run with arena shrinkage):
-        the pipeline calls it after a large page (TextDetector.gives_back_memory). Seconds in onnxruntime."""
-        width = self.fixed_width or MIN_INPUT_WIDTH
-        _, seconds = self.model.run(np.zeros((1, 3, self.height, width), dtype=np.float32), release=True)
-        return seconds
+        """Return the CPU arena's free memory to the system (OnnxModel.give_back_memory on a one-column blank
+        line): the pipeline calls it after a large page (TextDetector.gives_back_memory). Seconds in onnxruntime."""
+        return self.model.give_back_memory((1, 3, self.height, self.fixed_width or MIN_INPUT_WIDTH))
 
     def _recognize(self, crops: list[np.ndarray]) -> tuple[list[RecognizedText], float]:
         results: list[RecognizedText | None] = [None] * len(crops)

@@ -146,19 +146,20 @@ def test_after_a_scan_sized_page_the_recogniser_gives_its_arena_back(ocr):
 
     lines = page_lines(2022, count=6, words_per_line=6)
     released = {}
-    run = ocr.recognizer.model.run
+    model = ocr.recognizer.model
+    run = model.session.run
     for dpi in (100, 300):
         flags = released[dpi] = []
 
-        def recording(batch, release=False, flags=flags):
-            flags.append(bool(release))
-            return run(batch, release=release)
+        def recording(names, feeds, options=None, flags=flags):
+            flags.append(options is model.shrink_options)
+            return run(names, feeds, options)
 
-        ocr.recognizer.model.run = recording
+        model.session.run = recording
         try:
             ocr(_page(lines, dpi, 11))
         finally:
-            del ocr.recognizer.model.run
+            del model.session.run
     assert ocr.detector.gives_back_memory(3300, 2550) and not ocr.detector.gives_back_memory(1100, 850)
     assert released[100] and not any(released[100])  # a 100-dpi page keeps it: no page faults on the next one
     assert released[300][-1] and not any(released[300][:-1])  # the 300-dpi page's lines, then one release
