@@ -12,8 +12,7 @@ import numpy as np
 import pyclipper
 
 from onnxocr.config import DetConfig
-from onnxocr.core import det_scale
-from onnxocr.core.det_scale import box_heights, first_look_shape, second_look_shape
+from onnxocr.core.det_scale import SHRUNK_UNCLIP_GAIN, box_heights, first_look_shape, second_look_shape
 from onnxocr.core.engine import OnnxModel, check_input_rank
 from onnxocr.errors import ModelLoadError
 
@@ -131,7 +130,7 @@ class DBPostprocess:
         self, prob: np.ndarray, src_height: int, src_width: int, unclip_gain: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """prob: float (H', W') map in [0, 1]. Returns (boxes float32 (N, 4, 2), scores float32 (N,)).
-        unclip_gain multiplies the configured unclip_ratio (a map from a shrunken page, det_scale.SHRUNK_UNCLIP_GAIN)."""
+        unclip_gain multiplies the configured unclip_ratio (a map from a shrunken page: SHRUNK_UNCLIP_GAIN)."""
         cfg = self.config
         prob = np.nan_to_num(np.asarray(prob, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
         bitmap = (prob > cfg.thresh).astype(np.uint8)
@@ -259,7 +258,7 @@ class TextDetector:
         batch = det_preprocess(image, self.config, shape, antialias=scaled)
         output, seconds = self.model.run(batch, release=scaled)
         del batch
-        boxes, _ = self.postprocess(output[0, 0], height, width, unclip_gain=det_scale.SHRUNK_UNCLIP_GAIN if scaled else 1.0)
+        boxes, _ = self.postprocess(output[0, 0], height, width, unclip_gain=SHRUNK_UNCLIP_GAIN if scaled else 1.0)
         return filter_boxes(boxes, height, width), seconds
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, float]:
