@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import io
 import json
 import os
 import subprocess
@@ -162,7 +161,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 def long_pdf_run(pages: int, folder: str, threads: int) -> dict:
     """`onnxocr long.pdf -f jsonl` (the CLI, default options, 300 dpi) on a `pages`-page 300-dpi PDF, in its own
-    process: {pages, records, seconds, peak_rss_mib (that process's VmHWM, from wait4), word_bag_f1, char_bag_f1}."""
+    process: {pages, records, seconds, peak_rss_mib (that process's ru_maxrss, from wait4), word_bag_f1, char_bag_f1}."""
     pdf_path = os.path.join(folder, f"long-{pages}pages.pdf")
     texts = write_text_pdf(pages, pdf_path)
     out_path = os.path.join(folder, f"long-{pages}pages.jsonl")
@@ -177,12 +176,10 @@ def long_pdf_run(pages: int, folder: str, threads: int) -> dict:
     peak_kib = int(measured.stdout.split()[-1])
     with open(out_path, encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
-    words, chars = metrics.BagCounts(), metrics.BagCounts()
-    for record, lines in zip(records, texts):
-        bags = metrics.page_bags([line["text"] for line in record.get("lines", [])], metrics.words_of(lines))
-        words, chars = words + bags.words, chars + bags.chars
+    bags = metrics.corpus_bags(([line["text"] for line in record.get("lines", [])], metrics.words_of(lines))
+                               for record, lines in zip(records, texts))
     return {"pages": pages, "records": len(records), "seconds": seconds, "peak_rss_mib": peak_kib / 1024.0,
-            "word_bag_f1": words.f1, "char_bag_f1": chars.f1}
+            "word_bag_f1": bags.words.f1, "char_bag_f1": bags.chars.f1}
 
 
 def order_ratio(upright: list, turned: list) -> float:
@@ -263,14 +260,11 @@ def build_report(args, systems, corpora, pages, spans, rounds) -> dict:
                 busy = sum(res["latencies_s"][lo:hi])
                 per_round.append({"pages_per_s": (hi - lo) / busy, "seconds": busy})
             first = rounds[0]["systems"][s]
-            words, chars = metrics.BagCounts(), metrics.BagCounts()
-            for page, (_, gt) in zip(first["lines"][lo:hi], pages[c]):
-                bags = metrics.page_bags([t for t, _ in page], gt)
-                words, chars = words + bags.words, chars + bags.chars
+            bags = metrics.corpus_bags(([t for t, _ in page], gt) for page, (_, gt) in zip(first["lines"][lo:hi], pages[c]))
             row = {"pages_per_s": median([p["pages_per_s"] for p in per_round]), "per_round": per_round,
                    "cpu_s_per_page": median([r["systems"][s]["cpu_s"] / len(r["systems"][s]["latencies_s"]) for r in rounds]),
                    "peak_rss_mib": max(r["systems"][s]["peak_rss_kib"] for r in rounds) / 1024.0,
-                   "word_bag_f1": words.f1, "char_bag_f1": chars.f1}
+                   "word_bag_f1": bags.words.f1, "char_bag_f1": bags.chars.f1}
             if "onnxocr" in systems:
                 ratios = [(hi - lo) / sum(r["systems"]["onnxocr"]["latencies_s"][lo:hi])
                           / ((hi - lo) / sum(r["systems"][s]["latencies_s"][lo:hi])) for r in rounds]

@@ -258,11 +258,22 @@ class PageBags:
     words: BagCounts = field(default_factory=BagCounts)
     chars: BagCounts = field(default_factory=BagCounts)
 
+    def __add__(self, other: "PageBags") -> "PageBags":
+        return PageBags(self.words + other.words, self.chars + other.chars)
+
 
 def page_bags(pred_lines: list, gt_words: list) -> PageBags:
     """Word-bag and char-bag counts of one page: predicted line texts vs GT word texts."""
     return PageBags(words=bag_counts(words_of(pred_lines), words_of(gt_words)),
                     chars=bag_counts(chars_of(pred_lines), chars_of(gt_words)))
+
+
+def corpus_bags(pages) -> PageBags:
+    """Micro-averaged bags of a corpus: the sum of page_bags over (predicted line texts, GT word texts) pairs."""
+    total = PageBags()
+    for pred_lines, gt_words in pages:
+        total = total + page_bags(pred_lines, gt_words)
+    return total
 
 
 def cer(reference: str, hypothesis: str, ignore_spaces: bool = False) -> float:

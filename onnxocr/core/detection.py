@@ -248,8 +248,7 @@ class TextDetector:
         model_shape = self.input_shape(height, width)
         if self.config.scale == "auto" and self.fixed_size is None and first_look_shape(model_shape) is not None:
             return True
-        keep = self.model.keep_elements
-        return keep is not None and 3 * model_shape[0] * model_shape[1] > keep
+        return self.model.releases_after(3 * model_shape[0] * model_shape[1])
 
     def _detect(self, image: np.ndarray, shape: tuple[int, int], scaled: bool = False) -> tuple[np.ndarray, float]:
         """Boxes (N, 4, 2) in image pixels, unordered, from one run at detector input `shape`. scaled (a run of the

@@ -258,11 +258,13 @@ class OnnxModel:
             )
         return fixed
 
+    def releases_after(self, elements: int) -> bool:
+        """Whether a run on an input of `elements` values gives its CPU arena memory back (over keep_elements)."""
+        return self.keep_elements is not None and elements > self.keep_elements
+
     def options_for(self, batch: np.ndarray) -> ort.RunOptions:
         """The RunOptions of a run on `batch`: the arena-shrinking ones when it is larger than keep_elements."""
-        if self.keep_elements is not None and batch.size > self.keep_elements:
-            return self.shrink_options
-        return self.run_options
+        return self.shrink_options if self.releases_after(batch.size) else self.run_options
 
     def give_back_memory(self, shape: Sequence[int]) -> float:
         """Return the CPU arena's free memory to the system: one run on a tiny all-zero input of `shape` (N, C, H,
